@@ -1,0 +1,39 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Optimisation settings shared by the libraries: the storage hot path is generic-free,
+/// concrete code, so whole-module optimisation in release is what matters.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Sextant",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sextant", targets: ["CLI"]),
+        .library(name: "TSDB", targets: ["TSDB"]),
+        .library(name: "PromQL", targets: ["PromQL"]),
+        .library(name: "Scrape", targets: ["Scrape"]),
+        .library(name: "Server", targets: ["Server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .target(name: "TSDB", swiftSettings: strictSettings),
+        .target(name: "PromQL", dependencies: ["TSDB"], swiftSettings: strictSettings),
+        .target(name: "Scrape", dependencies: ["TSDB"], swiftSettings: strictSettings),
+        .target(name: "Server", dependencies: ["TSDB", "PromQL", "Scrape"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "CLI",
+            dependencies: [
+                "Server",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "TSDBTests", dependencies: ["TSDB"], swiftSettings: strictSettings),
+    ]
+)

@@ -1,0 +1,3 @@
+import TSDB
+import PromQL
+import Scrape

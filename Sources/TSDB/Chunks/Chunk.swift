@@ -1,0 +1,96 @@
+/// An immutable, encoded chunk of one series' samples: a header and two columns.
+///
+/// Layout (docs/format/chunks.md): encoding byte, uvarint sample count, zigzag varint minimum
+/// time, uvarint `maxTime - minTime`, uvarint length of the timestamp column in bytes, the
+/// timestamp column, then the value column to the end. The bytes live in memory the chunk
+/// keeps alive through `owner` (a heap buffer, or a memory-mapped file in blocks).
+public struct Chunk: @unchecked Sendable {
+    /// The encoded bytes, header included.
+    public let bytes: UnsafeRawBufferPointer
+    /// Keeps `bytes` valid for as long as the chunk is referenced.
+    let owner: AnyObject?
+
+    /// Wraps bytes owned by `owner` (for chunks read from a mapped file).
+    public init(bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        self.bytes = bytes
+        self.owner = owner
+    }
+
+    /// Copies `data` into a buffer of the chunk's own.
+    public init(copying data: [UInt8]) {
+        let storage = ChunkStorage(data)
+        self.bytes = UnsafeRawBufferPointer(storage.buffer)
+        self.owner = storage
+    }
+
+    /// Encoded size in bytes.
+    public var byteCount: Int { bytes.count }
+
+    /// The parsed header, or why it cannot be parsed.
+    public func header() throws(ChunkError) -> ChunkHeader {
+        try ChunkHeader(parsing: bytes)
+    }
+
+    /// An iterator over the samples; a chunk that fails to parse yields none and reports why.
+    public func makeIterator() -> ChunkIterator {
+        ChunkIterator(self)
+    }
+}
+
+/// A heap buffer owning one chunk's bytes.
+final class ChunkStorage: @unchecked Sendable {
+    let buffer: UnsafeMutableRawBufferPointer
+
+    init(_ data: [UInt8]) {
+        buffer = .allocate(byteCount: max(data.count, 1), alignment: 8)
+        data.withUnsafeBytes { src in
+            if let base = src.baseAddress, let dst = buffer.baseAddress {
+                dst.copyMemory(from: base, byteCount: src.count)
+            }
+        }
+        if data.count < buffer.count { buffer[data.count] = 0 }
+    }
+
+    deinit { buffer.deallocate() }
+}
+
+/// The fields of a chunk header and where its columns lie.
+public struct ChunkHeader: Sendable, Equatable {
+    public var encoding: ChunkEncoding
+    public var count: Int
+    public var minTime: Int64
+    public var maxTime: Int64
+    /// Byte range of the timestamp column within the chunk.
+    public var timestampColumn: Range<Int>
+    /// Byte range of the value column within the chunk.
+    public var valueColumn: Range<Int>
+
+    init(parsing bytes: UnsafeRawBufferPointer) throws(ChunkError) {
+        var c = ByteCursor(bytes)
+        guard let e = c.readByte() else { throw .truncatedHeader }
+        guard let enc = ChunkEncoding(byte: e) else { throw .unknownEncoding(e) }
+        guard let n = c.readUnsigned(), let mint = c.readSigned(), let span = c.readUnsigned(),
+              let tsLength = c.readUnsigned() else { throw .truncatedHeader }
+        guard n >= 1, n <= UInt64(UInt32.max) else { throw .invalidHeader("sample count \(n)") }
+        guard tsLength <= UInt64(c.remaining) else {
+            throw .invalidHeader("timestamp column of \(tsLength) bytes exceeds the chunk")
+        }
+        encoding = enc
+        count = Int(n)
+        minTime = mint
+        maxTime = mint &+ Int64(bitPattern: span)
+        let tsStart = c.offset
+        timestampColumn = tsStart..<(tsStart + Int(tsLength))
+        valueColumn = timestampColumn.upperBound..<bytes.count
+    }
+
+    /// Appends a header for columns of the given byte lengths.
+    static func write(encoding: ChunkEncoding, count: Int, minTime: Int64, maxTime: Int64,
+                      timestampBytes: Int, to out: inout [UInt8]) {
+        out.append(encoding.byte)
+        Varint.appendUnsigned(UInt64(count), to: &out)
+        Varint.appendSigned(minTime, to: &out)
+        Varint.appendUnsigned(UInt64(bitPattern: maxTime &- minTime), to: &out)
+        Varint.appendUnsigned(UInt64(timestampBytes), to: &out)
+    }
+}

@@ -1,0 +1,122 @@
+/// Iterates one chunk's samples in time order without allocating per sample.
+///
+/// `next()` moves to the next sample; `seek(to:)` moves to the first sample at or after a time,
+/// decoding only the timestamp column while it searches; `at()` reads the current sample.
+/// A damaged chunk never traps: iteration stops and `error` says why.
+public struct ChunkIterator {
+    @usableFromInline let chunk: Chunk?
+    @usableFromInline var timestamps: TimestampDecoder
+    @usableFromInline var values: ValueDecoder
+    @usableFromInline let count: Int
+    @usableFromInline let maxTime: Int64
+    /// Timestamps decoded so far; the current sample is number `position - 1`.
+    @usableFromInline var position = 0
+    /// Values decoded so far (lags `position` only inside `seek`).
+    @usableFromInline var valuesDecoded = 0
+    /// Why iteration stopped early, if it did.
+    public private(set) var error: ChunkError?
+
+    init(_ chunk: Chunk) {
+        do throws(ChunkError) {
+            let h = try chunk.header()
+            let b = chunk.bytes
+            let ts = try TimestampDecoder(h.encoding.timestamps,
+                                          column: UnsafeRawBufferPointer(rebasing: b[h.timestampColumn]),
+                                          minTime: h.minTime)
+            let vs = try ValueDecoder(h.encoding.values, column: UnsafeRawBufferPointer(rebasing: b[h.valueColumn]))
+            if h.count > 1 && h.timestampColumn.isEmpty { throw .corruptColumn("empty timestamp column") }
+            self.init(chunk: chunk, timestamps: ts, values: vs, count: h.count, maxTime: h.maxTime)
+        } catch {
+            self.init(failed: error)
+        }
+    }
+
+    init(chunk: Chunk?, timestamps: TimestampDecoder, values: ValueDecoder, count: Int, maxTime: Int64) {
+        self.chunk = chunk
+        self.timestamps = timestamps
+        self.values = values
+        self.count = count
+        self.maxTime = maxTime
+    }
+
+    /// An iterator with no samples that reports `error`.
+    init(failed error: ChunkError) {
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        self.init(chunk: nil, timestamps: TimestampDecoder(empty: empty), values: ValueDecoder(empty: empty),
+                  count: 0, maxTime: 0)
+        self.error = error
+    }
+
+    /// Moves to the next sample; false at the end or on a damaged chunk.
+    @inlinable @inline(__always)
+    public mutating func next() -> Bool {
+        guard position < count, error == nil else { return false }
+        if position > 0 { timestamps.advance() }
+        if valuesDecoded > 0 { values.advance() }
+        position &+= 1
+        valuesDecoded &+= 1
+        return checkAfterStep()
+    }
+
+    /// Moves to the first sample at or after `time` (staying put if the current one is);
+    /// false when there is none.
+    @inlinable
+    public mutating func seek(to time: Int64) -> Bool {
+        guard error == nil else { return false }
+        if position > 0 && timestamps.t >= time { return true }
+        guard time <= maxTime, position < count else {
+            position = count
+            valuesDecoded = count
+            return false
+        }
+        repeat {
+            if position > 0 { timestamps.advance() }
+            position &+= 1
+        } while timestamps.t < time && position < count && !timestamps.reader.overrun
+        while valuesDecoded < position {
+            if valuesDecoded > 0 { values.advance() }
+            valuesDecoded &+= 1
+        }
+        guard checkAfterStep() else { return false }
+        return timestamps.t >= time
+    }
+
+    /// The current sample.
+    @inlinable @inline(__always)
+    public func at() -> (t: Int64, v: Double) {
+        (timestamps.t, values.value)
+    }
+
+    @inlinable @inline(__always)
+    mutating func checkAfterStep() -> Bool {
+        if timestamps.reader.overrun || values.reader.overrun {
+            return fail(.corruptColumn("column ended before sample \(position) of \(count)"))
+        }
+        if position == count && timestamps.t != maxTime {
+            return fail(.corruptColumn("last timestamp \(timestamps.t) is not the header's \(maxTime)"))
+        }
+        return true
+    }
+
+    @usableFromInline
+    mutating func fail(_ e: ChunkError) -> Bool {
+        error = e
+        position = count
+        return false
+    }
+}
+
+extension TimestampDecoder {
+    init(empty: UnsafeRawBufferPointer) {
+        reader = BitReader(empty)
+        packed = false
+        t = 0
+    }
+}
+
+extension ValueDecoder {
+    init(empty: UnsafeRawBufferPointer) {
+        reader = BitReader(empty)
+        encoding = .constant
+    }
+}

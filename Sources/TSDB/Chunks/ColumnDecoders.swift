@@ -1,0 +1,82 @@
+/// Decodes a timestamp column one sample at a time. The first timestamp is the header's
+/// minimum time; `advance()` moves to the next.
+@usableFromInline
+struct TimestampDecoder {
+    @usableFromInline var reader: BitReader
+    @usableFromInline let packed: Bool
+    @usableFromInline var t: Int64
+    @usableFromInline var delta: Int64 = 0
+    @usableFromInline var width = 0
+    @usableFromInline var base: UInt64 = 0
+
+    init(_ encoding: TimestampEncoding, column: UnsafeRawBufferPointer, minTime: Int64) throws(ChunkError) {
+        reader = BitReader(column)
+        t = minTime
+        packed = encoding == .packedDelta
+        if packed && !column.isEmpty {
+            width = Int(reader.read(7))
+            base = reader.readWide(64)
+            guard width <= 64 else { throw .corruptColumn("timestamp width \(width)") }
+        }
+    }
+
+    @inlinable @inline(__always)
+    mutating func advance() {
+        if packed {
+            delta = Int64(bitPattern: base &+ reader.readWide(width))
+        } else {
+            delta &+= DeltaOfDelta.read(from: &reader)
+        }
+        t &+= delta
+    }
+}
+
+/// Decodes a value column one sample at a time; the first value is read on creation.
+@usableFromInline
+struct ValueDecoder {
+    @usableFromInline var reader: BitReader
+    @usableFromInline let encoding: ValueEncoding
+    @usableFromInline var xor = XORState(first: 0)
+    @usableFromInline var value: Double = 0
+    @usableFromInline var mantissa: Int64 = 0
+    @usableFromInline var scale = 0
+    @usableFromInline var divisor = 1.0
+    @usableFromInline var width = 0
+    @usableFromInline var base: UInt64 = 0
+
+    init(_ encoding: ValueEncoding, column: UnsafeRawBufferPointer) throws(ChunkError) {
+        self.encoding = encoding
+        reader = BitReader(column)
+        switch encoding {
+        case .xor:
+            let first = reader.readWide(64)
+            xor = XORState(first: first)
+            value = Double(bitPattern: first)
+        case .constant:
+            value = Double(bitPattern: reader.readWide(64))
+        case .decimal:
+            scale = Int(reader.read(5))
+            mantissa = Int64(bitPattern: reader.readWide(64))
+            width = Int(reader.read(7))
+            base = reader.readWide(64)
+            guard scale <= DecimalScale.maxScale else { throw .corruptColumn("decimal scale \(scale)") }
+            guard width <= 64 else { throw .corruptColumn("value width \(width)") }
+            divisor = DecimalScale.powers[scale]
+            value = DecimalScale.value(mantissa, scale: scale)
+        }
+        if reader.overrun { throw .corruptColumn("value column shorter than its preamble") }
+    }
+
+    @inlinable @inline(__always)
+    mutating func advance() {
+        switch encoding {
+        case .xor:
+            value = Double(bitPattern: xor.read(from: &reader))
+        case .constant:
+            break
+        case .decimal:
+            mantissa &+= Int64(bitPattern: base &+ reader.readWide(width))
+            value = scale == 0 ? Double(mantissa) : Double(mantissa) / divisor
+        }
+    }
+}
