@@ -1,0 +1,160 @@
+import Synchronization
+
+/// The in-memory head block: series sharded over lock stripes, each with its chunks, an
+/// inverted index of their labels, and counters.
+///
+/// A series ref carries its stripe in the low bits, so a lookup by ref or by label hash takes
+/// one stripe lock. Refs increase in creation order.
+public final class Head: Sendable {
+    public let options: HeadOptions
+    let stripes: [StripeLock]
+    let stripeMask: UInt64
+    let stripeBits: UInt64
+    let nextSequence = Atomic<UInt64>(1)
+    let postings = MemPostings()
+    let symbols = SymbolTable()
+    let counters = HeadCounters()
+
+    struct Stripe {
+        var byRef: [SeriesRef: MemSeries] = [:]
+        var byHash: [UInt64: [MemSeries]] = [:]
+    }
+
+    /// One stripe's series behind its own lock.
+    final class StripeLock: Sendable {
+        let mutex = Mutex(Stripe())
+
+        @inline(__always)
+        func withLock<R, E: Error>(_ body: (inout Stripe) throws(E) -> R) throws(E) -> R {
+            try mutex.withLock { (s: inout sending Stripe) throws(E) -> sending R in try body(&s) }
+        }
+    }
+
+    public init(options: HeadOptions = HeadOptions()) {
+        self.options = options
+        stripes = (0..<options.stripeCount).map { _ in StripeLock() }
+        stripeMask = UInt64(options.stripeCount - 1)
+        stripeBits = UInt64(options.stripeCount.trailingZeroBitCount)
+    }
+
+    /// A new appender; its samples become visible on `commit()`.
+    public func appender() -> HeadAppender {
+        HeadAppender(head: self)
+    }
+
+    /// A querier over the head's samples in [mint, maxt].
+    public func querier(mint: Int64, maxt: Int64) -> HeadQuerier {
+        HeadQuerier(head: self, mint: mint, maxt: maxt)
+    }
+
+    /// Counters and extent of the head.
+    public var stats: HeadStats { counters.snapshot() }
+
+    @inline(__always)
+    func stripe(of ref: SeriesRef) -> Int { Int(ref & stripeMask) }
+
+    /// Runs `body` on the series with `ref` under its stripe lock.
+    @inline(__always)
+    func withSeries<R>(_ ref: SeriesRef, _ body: (MemSeries?) throws(AppendError) -> R) throws(AppendError) -> R {
+        try stripes[stripe(of: ref)].withLock { (s) throws(AppendError) -> R in try body(s.byRef[ref]) }
+    }
+
+    /// Finds the series with these labels or creates it, then runs `body` on it under the lock.
+    func withSeries<R>(labels: Labels, _ body: (MemSeries) throws(AppendError) -> R) throws(AppendError) -> R {
+        let hash = labels.stableHash
+        let index = Int(hash & stripeMask)
+        var created: MemSeries?
+        let result = try stripes[index].withLock { (s) throws(AppendError) -> R in
+            if let existing = s.byHash[hash]?.first(where: { $0.labels == labels }) {
+                return try body(existing)
+            }
+            let seq = nextSequence.wrappingAdd(1, ordering: .relaxed).oldValue
+            let ref = (seq << stripeBits) | (hash & stripeMask)
+            let series = MemSeries(ref: ref, labels: symbols.intern(labels))
+            s.byHash[hash, default: []].append(series)
+            s.byRef[ref] = series
+            created = series
+            return try body(series)
+        }
+        if let series = created {
+            postings.add(series.ref, series.labels)
+            counters.seriesCreated.add(1, ordering: .relaxed)
+        }
+        return result
+    }
+
+    /// The refs and labels of the series with the given refs, for the querier.
+    func labels(of ref: SeriesRef) -> Labels? {
+        stripes[stripe(of: ref)].withLock { $0.byRef[ref]?.labels }
+    }
+}
+
+/// Interns label strings so that series sharing names and values share their storage.
+final class SymbolTable: Sendable {
+    let table = Mutex<Set<String>>([])
+
+    func intern(_ labels: Labels) -> Labels {
+        table.withLock { t in
+            Labels(sorted: labels.pairs.map { p in
+                Label(intern(p.name, &t), intern(p.value, &t))
+            })
+        }
+    }
+
+    private func intern(_ s: String, _ t: inout Set<String>) -> String {
+        if let existing = t.firstIndex(of: s) { return t[existing] }
+        t.insert(s)
+        return s
+    }
+
+    var count: Int { table.withLock { $0.count } }
+}
+
+/// The head's counters, updated without locks.
+final class HeadCounters: Sendable {
+    let seriesCreated = Atomic<Int>(0)
+    let samplesAppended = Atomic<Int>(0)
+    let outOfOrder = Atomic<Int>(0)
+    let duplicates = Atomic<Int>(0)
+    let minTime = Atomic<Int64>(.max)
+    let maxTime = Atomic<Int64>(.min)
+
+    func extend(min lo: Int64, max hi: Int64) {
+        var current = minTime.load(ordering: .relaxed)
+        while lo < current {
+            let (exchanged, now) = minTime.compareExchange(expected: current, desired: lo, ordering: .relaxed)
+            if exchanged { break }
+            current = now
+        }
+        current = maxTime.load(ordering: .relaxed)
+        while hi > current {
+            let (exchanged, now) = maxTime.compareExchange(expected: current, desired: hi, ordering: .relaxed)
+            if exchanged { break }
+            current = now
+        }
+    }
+
+    func snapshot() -> HeadStats {
+        HeadStats(series: seriesCreated.load(ordering: .relaxed),
+                  samplesAppended: samplesAppended.load(ordering: .relaxed),
+                  outOfOrderSamples: outOfOrder.load(ordering: .relaxed),
+                  duplicateSamples: duplicates.load(ordering: .relaxed),
+                  minTime: minTime.load(ordering: .relaxed),
+                  maxTime: maxTime.load(ordering: .relaxed))
+    }
+}
+
+/// A snapshot of the head's counters.
+public struct HeadStats: Sendable, Equatable {
+    /// Series in the head.
+    public var series: Int
+    /// Samples committed.
+    public var samplesAppended: Int
+    /// Samples rejected for being older than their series' newest sample.
+    public var outOfOrderSamples: Int
+    /// Samples rejected for repeating the newest timestamp with another value.
+    public var duplicateSamples: Int
+    /// Oldest and newest committed sample times (`Int64.max`/`Int64.min` while empty).
+    public var minTime: Int64
+    public var maxTime: Int64
+}

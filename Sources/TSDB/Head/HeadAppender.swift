@@ -1,0 +1,82 @@
+/// Appends to the head in a transaction: samples are checked and buffered by `append`, and
+/// become visible together on `commit()`; `rollback()` drops them. Not for concurrent use:
+/// each writer takes its own appender.
+public final class HeadAppender: Appender {
+    let head: Head
+    var pending: [PendingSample] = []
+
+    struct PendingSample {
+        let series: MemSeries
+        let t: Int64
+        let v: Double
+    }
+
+    init(head: Head) {
+        self.head = head
+        pending.reserveCapacity(256)
+    }
+
+    @discardableResult
+    public func append(_ labels: Labels, _ t: Int64, _ v: Double) throws(AppendError) -> SeriesRef {
+        guard !labels.isEmpty else { throw .emptyLabels }
+        return try head.withSeries(labels: labels) { (s) throws(AppendError) -> SeriesRef in
+            try reserve(s, t, v)
+            return s.ref
+        }
+    }
+
+    public func append(_ ref: SeriesRef, _ t: Int64, _ v: Double) throws(AppendError) {
+        try head.withSeries(ref) { (s) throws(AppendError) in
+            guard let s else { throw .unknownSeriesRef(ref) }
+            try reserve(s, t, v)
+        }
+    }
+
+    @inline(__always)
+    func reserve(_ s: MemSeries, _ t: Int64, _ v: Double) throws(AppendError) {
+        do {
+            try s.reserve(t, v)
+        } catch {
+            if error == .outOfOrderSample {
+                head.counters.outOfOrder.add(1, ordering: .relaxed)
+            } else {
+                head.counters.duplicates.add(1, ordering: .relaxed)
+            }
+            throw error
+        }
+        pending.append(PendingSample(series: s, t: t, v: v))
+    }
+
+    public func commit() throws {
+        defer { pending.removeAll(keepingCapacity: true) }
+        guard !pending.isEmpty else { return }
+        var appended = 0, outOfOrder = 0
+        var lo = Int64.max, hi = Int64.min
+        let options = head.options
+        for p in pending {
+            let outcome = head.stripes[head.stripe(of: p.series.ref)].withLock { _ in
+                let o = p.series.append(p.t, p.v, options: options)
+                p.series.pendingMaxTime = .min
+                return o
+            }
+            switch outcome {
+            case .appended:
+                appended += 1
+                lo = min(lo, p.t)
+                hi = max(hi, p.t)
+            case .duplicate: break
+            case .outOfOrder: outOfOrder += 1
+            }
+        }
+        head.counters.samplesAppended.add(appended, ordering: .relaxed)
+        if outOfOrder > 0 { head.counters.outOfOrder.add(outOfOrder, ordering: .relaxed) }
+        if appended > 0 { head.counters.extend(min: lo, max: hi) }
+    }
+
+    public func rollback() {
+        for p in pending {
+            head.stripes[head.stripe(of: p.series.ref)].withLock { _ in p.series.pendingMaxTime = .min }
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,46 @@
+/// Tuning of the in-memory head.
+public struct HeadOptions: Sendable {
+    /// Samples per chunk before it is cut and sealed (Prometheus: 120).
+    public var chunkSize = 120
+    /// Chunks never span a multiple of this range in milliseconds (the block range, 2h), so
+    /// blocks can be cut without splitting chunks.
+    public var chunkRange: Int64 = 2 * 3_600_000
+    /// Number of lock stripes for the series map (a power of two).
+    public var stripeCount = 1024
+
+    public init(chunkSize: Int = 120, chunkRange: Int64 = 2 * 3_600_000, stripeCount: Int = 1024) {
+        self.chunkSize = max(chunkSize, 1)
+        self.chunkRange = max(chunkRange, 1)
+        var s = 1
+        while s < stripeCount { s <<= 1 }
+        self.stripeCount = s
+    }
+}
+
+/// Why a sample was not appended.
+public enum AppendError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Older than the series' newest sample.
+    case outOfOrderSample
+    /// Same timestamp as the series' newest sample with a different value.
+    case duplicateSampleForTimestamp
+    /// No series has this ref.
+    case unknownSeriesRef(SeriesRef)
+    /// A series needs at least one label.
+    case emptyLabels
+
+    public var description: String {
+        switch self {
+        case .outOfOrderSample: "out of order sample"
+        case .duplicateSampleForTimestamp: "duplicate sample for timestamp"
+        case .unknownSeriesRef(let r): "unknown series ref \(r)"
+        case .emptyLabels: "empty label set"
+        }
+    }
+}
+
+/// Floor division, for times before 1970.
+@inline(__always)
+func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}

@@ -1,0 +1,90 @@
+/// A series backed by chunks in time order that do not overlap, read within [mint, maxt].
+public struct ChunkSeries: Series {
+    public let labels: Labels
+    public let chunks: [ChunkMeta]
+    public let mint: Int64
+    public let maxt: Int64
+
+    public init(labels: Labels, chunks: [ChunkMeta], mint: Int64, maxt: Int64) {
+        self.labels = labels
+        self.chunks = chunks
+        self.mint = mint
+        self.maxt = maxt
+    }
+
+    public func makeIterator() -> any SeriesIterator { iterator() }
+
+    /// The concrete iterator, for callers that want to avoid an existential.
+    public func iterator() -> ChunkSeriesIterator {
+        ChunkSeriesIterator(chunks: chunks, mint: mint, maxt: maxt)
+    }
+}
+
+/// Iterates a list of non-overlapping chunks in order, bounded to [mint, maxt], skipping
+/// whole chunks on `seek(to:)` by their time ranges.
+public struct ChunkSeriesIterator: SeriesIterator {
+    let chunks: [ChunkMeta]
+    let mint: Int64
+    let maxt: Int64
+    var index = -1
+    var current: ChunkIterator
+    var started = false
+    var done = false
+    public private(set) var chunkError: ChunkError?
+
+    public init(chunks: [ChunkMeta], mint: Int64, maxt: Int64) {
+        self.chunks = chunks
+        self.mint = mint
+        self.maxt = maxt
+        current = ChunkIterator(failed: .truncatedHeader)
+    }
+
+    public var error: (any Error)? { chunkError }
+
+    public mutating func next() -> Bool {
+        if done { return false }
+        if !started { return seek(to: mint) }
+        if current.next() { return bounded() }
+        return nextChunk()
+    }
+
+    public mutating func seek(to t: Int64) -> Bool {
+        if done { return false }
+        let target = max(t, mint)
+        if started && index >= 0 && current.at().t >= target { return true }
+        started = true
+        // Skip chunks that end before the target.
+        var i = max(index, 0)
+        while i < chunks.count && chunks[i].maxTime < target { i += 1 }
+        guard i < chunks.count else { return finish() }
+        if i != index {
+            index = i
+            current = chunks[i].chunk.makeIterator()
+        }
+        if current.seek(to: target) { return bounded() }
+        return nextChunk()
+    }
+
+    public func at() -> (t: Int64, v: Double) { current.at() }
+
+    mutating func nextChunk() -> Bool {
+        if let e = current.error, index >= 0 { chunkError = e; return finish() }
+        while index + 1 < chunks.count {
+            index += 1
+            current = chunks[index].chunk.makeIterator()
+            if current.next() { return bounded() }
+            if let e = current.error { chunkError = e; return finish() }
+        }
+        return finish()
+    }
+
+    @inline(__always)
+    mutating func bounded() -> Bool {
+        current.at().t <= maxt ? true : finish()
+    }
+
+    mutating func finish() -> Bool {
+        done = true
+        return false
+    }
+}
