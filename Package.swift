@@ -35,5 +35,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TSDBTests", dependencies: ["TSDB"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "TSDBBenchmarks",
+            dependencies: [
+                "TSDB",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/TSDBBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -28,36 +28,65 @@ public enum ChunkEncoder {
 
     static func encodeTimestamps(_ t: UnsafeBufferPointer<Int64>,
                                  only: TimestampEncoding?) -> (encoding: TimestampEncoding, writer: BitWriter) {
-        var dodBits = 0, previousDelta: Int64 = 0
-        var minDelta = UInt64.max, maxDelta: UInt64 = 0
-        for i in 1..<t.count {
-            let d = t[i] &- t[i - 1]
-            dodBits += DeltaOfDelta.cost(d &- previousDelta)
-            previousDelta = d
-            let u = UInt64(bitPattern: d)
-            minDelta = min(minDelta, u)
-            maxDelta = max(maxDelta, u)
+        let n = t.count
+        var w = BitWriter(capacity: n * 2)
+        guard n > 1 else { return (only ?? .deltaOfDelta, w) }
+        // Deltas, then (in place, later) distances from the grid.
+        var work = [Int64](unsafeUninitializedCapacity: n - 1) { buf, count in
+            for i in 1..<n { buf[i - 1] = t[i] &- t[i - 1] }
+            count = n - 1
         }
-        let width = PackedOffsets.width(for: maxDelta &- minDelta)
-        let packedBits = t.count > 1 ? PackedOffsets.cost(count: t.count - 1, width: width) : .max
-        let choice = only ?? (packedBits < dodBits ? .packedDelta : .deltaOfDelta)
-        var w = BitWriter(capacity: (min(dodBits, packedBits) + 7) / 8)
+        var dodBits = 0, previous: Int64 = 0
+        for d in work {
+            dodBits += DeltaOfDelta.cost(d &- previous)
+            previous = d
+        }
+        let packed = work.withUnsafeBufferPointer { PackedOffsets.plan($0) }
+        // The grid's interval: the cheapest of a few estimates (scrape intervals are round).
+        let median = median(work)
+        let mean = (t[n - 1] &- t[0]) / Int64(n - 1)
+        var interval = median, grid = (width: 64, base: Int64(0), cost: Int.max)
+        for candidate in Set([median, mean, round(median, 10), round(median, 1000), round(mean, 1000)]) {
+            for i in 0..<(n - 1) { work[i] = t[i + 1] &- t[0] &- Int64(i + 1) &* candidate }
+            let plan = work.withUnsafeBufferPointer { PackedOffsets.plan($0) }
+            if plan.cost < grid.cost { (interval, grid) = (candidate, plan) }
+        }
+        let gridBits = VarBits.costSigned(interval) + grid.cost
+
+        let choice: TimestampEncoding
+        if let only { choice = only } else if gridBits < min(packed.cost, dodBits) {
+            choice = .grid
+        } else {
+            choice = packed.cost < dodBits ? .packedDelta : .deltaOfDelta
+        }
         switch choice {
         case .deltaOfDelta:
             var prev: Int64 = 0
-            for i in 1..<t.count {
+            for i in 1..<n {
                 let d = t[i] &- t[i - 1]
                 DeltaOfDelta.write(d &- prev, to: &w)
                 prev = d
             }
         case .packedDelta:
-            guard t.count > 1 else { break }
-            PackedOffsets.writePreamble(width: width, base: minDelta, to: &w)
-            for i in 1..<t.count {
-                w.write(UInt64(bitPattern: t[i] &- t[i - 1]) &- minDelta, bits: width)
-            }
+            for i in 1..<n { work[i - 1] = t[i] &- t[i - 1] }
+            work.withUnsafeBufferPointer { PackedOffsets.write($0, width: packed.width, base: packed.base, to: &w) }
+        case .grid:
+            for i in 0..<(n - 1) { work[i] = t[i + 1] &- t[0] &- Int64(i + 1) &* interval }
+            VarBits.writeSigned(interval, to: &w)
+            work.withUnsafeBufferPointer { PackedOffsets.write($0, width: grid.width, base: grid.base, to: &w) }
         }
         return (choice, w)
+    }
+
+    static func round(_ v: Int64, _ unit: Int64) -> Int64 {
+        let r = v % unit
+        return r >= unit / 2 ? v &- r &+ unit : v &- r
+    }
+
+    static func median(_ values: [Int64]) -> Int64 {
+        var sorted = values
+        sorted.sort()
+        return sorted[sorted.count / 2]
     }
 
     static func encodeValues(_ v: UnsafeBufferPointer<Double>,
@@ -90,28 +119,20 @@ public enum ChunkEncoder {
             scale = max(scale, e)
         }
         guard let m0 = DecimalScale.mantissa(v[0], scale: scale) else { return nil }
+        var deltas: [Int64] = []
+        deltas.reserveCapacity(v.count - 1)
         var previous = m0
-        var minDelta = Int64.max, maxDelta = Int64.min
         for i in 1..<v.count {
             guard let m = DecimalScale.mantissa(v[i], scale: scale) else { return nil }
-            minDelta = min(minDelta, m - previous)
-            maxDelta = max(maxDelta, m - previous)
+            deltas.append(m &- previous)
             previous = m
         }
-        if v.count == 1 { minDelta = 0; maxDelta = 0 }
-        let width = PackedOffsets.width(for: UInt64(bitPattern: maxDelta &- minDelta))
-        guard 5 + 64 + PackedOffsets.cost(count: v.count - 1, width: width) < budget else { return nil }
-        var w = BitWriter(capacity: 18 + (v.count * width + 7) / 8)
+        let plan = deltas.withUnsafeBufferPointer { PackedOffsets.plan($0) }
+        guard 5 + VarBits.costSigned(m0) + plan.cost < budget else { return nil }
+        var w = BitWriter(capacity: (plan.cost + 100) / 8)
         w.write(UInt64(scale), bits: 5)
-        w.write(UInt64(bitPattern: m0), bits: 64)
-        PackedOffsets.writePreamble(width: width, base: UInt64(bitPattern: minDelta), to: &w)
-        previous = m0
-        for i in 1..<v.count {
-            // Every mantissa was checked above.
-            let m = DecimalScale.mantissa(v[i], scale: scale) ?? previous
-            w.write(UInt64(bitPattern: m &- previous &- minDelta), bits: width)
-            previous = m
-        }
+        VarBits.writeSigned(m0, to: &w)
+        deltas.withUnsafeBufferPointer { PackedOffsets.write($0, width: plan.width, base: plan.base, to: &w) }
         return w
     }
 }

@@ -4,6 +4,10 @@ public enum TimestampEncoding: UInt8, Sendable, CaseIterable {
     case deltaOfDelta = 0
     /// Every delta minus the chunk's smallest delta, bit-packed at one fixed width. Sealed only.
     case packedDelta = 1
+    /// Distance of each timestamp from a regular grid `minTime + i * interval`, minus the
+    /// smallest distance, bit-packed at one fixed width: jitter costs log2(jitter range) bits.
+    /// Sealed only.
+    case grid = 2
 }
 
 /// How a chunk's value column is encoded (the low nibble of the encoding byte).

@@ -109,7 +109,7 @@ public struct ChunkIterator {
 extension TimestampDecoder {
     init(empty: UnsafeRawBufferPointer) {
         reader = BitReader(empty)
-        packed = false
+        encoding = .deltaOfDelta
         t = 0
     }
 }

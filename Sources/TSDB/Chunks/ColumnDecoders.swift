@@ -3,31 +3,44 @@
 @usableFromInline
 struct TimestampDecoder {
     @usableFromInline var reader: BitReader
-    @usableFromInline let packed: Bool
+    @usableFromInline let encoding: TimestampEncoding
     @usableFromInline var t: Int64
+    /// The delta (delta-of-delta) or the grid point (grid).
     @usableFromInline var delta: Int64 = 0
+    @usableFromInline var interval: Int64 = 0
     @usableFromInline var width = 0
     @usableFromInline var base: UInt64 = 0
 
     init(_ encoding: TimestampEncoding, column: UnsafeRawBufferPointer, minTime: Int64) throws(ChunkError) {
         reader = BitReader(column)
         t = minTime
-        packed = encoding == .packedDelta
-        if packed && !column.isEmpty {
-            width = Int(reader.read(7))
-            base = reader.readWide(64)
-            guard width <= 64 else { throw .corruptColumn("timestamp width \(width)") }
+        self.encoding = encoding
+        guard !column.isEmpty else { return }
+        switch encoding {
+        case .deltaOfDelta: break
+        case .packedDelta:
+            guard let p = PackedOffsets.readPreamble(from: &reader) else { throw .corruptColumn("timestamp width") }
+            (width, base) = p
+        case .grid:
+            interval = VarBits.readSigned(from: &reader)
+            guard let p = PackedOffsets.readPreamble(from: &reader) else { throw .corruptColumn("timestamp width") }
+            (width, base) = p
+            delta = minTime
         }
     }
 
     @inlinable @inline(__always)
     mutating func advance() {
-        if packed {
-            delta = Int64(bitPattern: base &+ reader.readWide(width))
-        } else {
+        switch encoding {
+        case .deltaOfDelta:
             delta &+= DeltaOfDelta.read(from: &reader)
+            t &+= delta
+        case .packedDelta:
+            t &+= Int64(bitPattern: base &+ reader.readWide(width))
+        case .grid:
+            delta &+= interval
+            t = delta &+ Int64(bitPattern: base &+ reader.readWide(width))
         }
-        t &+= delta
     }
 }
 
@@ -56,11 +69,10 @@ struct ValueDecoder {
             value = Double(bitPattern: reader.readWide(64))
         case .decimal:
             scale = Int(reader.read(5))
-            mantissa = Int64(bitPattern: reader.readWide(64))
-            width = Int(reader.read(7))
-            base = reader.readWide(64)
+            mantissa = VarBits.readSigned(from: &reader)
+            guard let p = PackedOffsets.readPreamble(from: &reader) else { throw .corruptColumn("value width") }
+            (width, base) = p
             guard scale <= DecimalScale.maxScale else { throw .corruptColumn("decimal scale \(scale)") }
-            guard width <= 64 else { throw .corruptColumn("value width \(width)") }
             divisor = DecimalScale.powers[scale]
             value = DecimalScale.value(mantissa, scale: scale)
         }

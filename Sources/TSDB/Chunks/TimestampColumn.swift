@@ -62,8 +62,9 @@ func signExtend(_ v: UInt64, bits: Int) -> Int64 {
     return Int64(bitPattern: v &<< shift) &>> Int64(shift)
 }
 
-/// Fixed-width bit packing of unsigned offsets from a base: `[width: 7 bits][base: 64 bits]`
-/// then one `width`-bit field per value. Used by the packed-delta timestamp column and the
+/// Fixed-width bit packing of unsigned offsets from a signed base: `[width: 7 bits]
+/// [base: signed varbits]`
+/// then one `width`-bit field per value. Used by the packed timestamp columns and the
 /// decimal value column.
 @usableFromInline
 enum PackedOffsets {
@@ -71,10 +72,51 @@ enum PackedOffsets {
     @inlinable
     static func width(for maxOffset: UInt64) -> Int { 64 - maxOffset.leadingZeroBitCount }
 
-    static func cost(count: Int, width: Int) -> Int { 7 + 64 + count * width }
+    static func cost(count: Int, width: Int, base: Int64) -> Int { 7 + VarBits.costSigned(base) + count * width }
 
-    static func writePreamble(width: Int, base: UInt64, to w: inout BitWriter) {
+    static func writePreamble(width: Int, base: Int64, to w: inout BitWriter) {
         w.write(UInt64(width), bits: 7)
-        w.write(base, bits: 64)
+        VarBits.writeSigned(base, to: &w)
     }
+
+    /// Reads width and base (as the bits to add); nil when the width is impossible.
+    static func readPreamble(from r: inout BitReader) -> (width: Int, base: UInt64)? {
+        let width = Int(r.read(7))
+        let base = UInt64(bitPattern: VarBits.readSigned(from: &r))
+        return width <= 64 ? (width, base) : nil
+    }
+
+    /// Width, base and cost for packing `values` (modular offsets from their signed minimum).
+    static func plan(_ values: UnsafeBufferPointer<Int64>) -> (width: Int, base: Int64, cost: Int) {
+        guard let base = values.min() else { return (0, 0, 7 + 8) }
+        var maxOffset: UInt64 = 0
+        for v in values { maxOffset = max(maxOffset, UInt64(bitPattern: v &- base)) }
+        let width = width(for: maxOffset)
+        return (width, base, cost(count: values.count, width: width, base: base))
+    }
+
+    static func write(_ values: UnsafeBufferPointer<Int64>, width: Int, base: Int64, to w: inout BitWriter) {
+        writePreamble(width: width, base: base, to: &w)
+        for v in values { w.write(UInt64(bitPattern: v &- base), bits: width) }
+    }
+}
+
+/// A 64-bit value as a 7-bit length followed by that many bits (0...64).
+enum VarBits {
+    static func cost(_ v: UInt64) -> Int { 7 + PackedOffsets.width(for: v) }
+
+    static func write(_ v: UInt64, to w: inout BitWriter) {
+        let n = PackedOffsets.width(for: v)
+        w.write(UInt64(n), bits: 7)
+        w.write(v, bits: n)
+    }
+
+    static func read(from r: inout BitReader) -> UInt64 {
+        let n = Int(r.read(7))
+        return r.readWide(min(n, 64))
+    }
+
+    static func writeSigned(_ v: Int64, to w: inout BitWriter) { write(Varint.zigzag(v), to: &w) }
+    static func readSigned(from r: inout BitReader) -> Int64 { Varint.unzigzag(read(from: &r)) }
+    static func costSigned(_ v: Int64) -> Int { cost(Varint.zigzag(v)) }
 }

@@ -1,0 +1,112 @@
+import Benchmark
+import TSDB
+
+/// Samples per second, measured inside the benchmark so the figure needs no arithmetic.
+func recordRate(_ benchmark: Benchmark, samples: Int, _ body: () throws -> Void) rethrows {
+    let start = ContinuousClock.now
+    try body()
+    let elapsed = ContinuousClock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    benchmark.measurement(.custom("Msamples/s x1000", polarity: .prefersLarger, useScalingFactor: false),
+                          Int(Double(samples) / seconds / 1000))
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .mallocCountTotal],
+                                           maxDuration: .seconds(3), maxIterations: 200)
+    let data = ScrapeLikeData(series: 1000, samples: 1200)
+    let samples = data.sampleCount
+
+    // Bytes per sample of the codec, ours against the Gorilla baseline (the appendable
+    // encodings: delta-of-delta + XOR), overall and by kind, for jittered and aligned stamps.
+    let bytesMetric = BenchmarkMetric.custom("milli-bytes/sample", polarity: .prefersSmaller, useScalingFactor: false)
+    let aligned = ScrapeLikeData(series: 1000, samples: 1200, jitter: 0)
+    for (label, set) in [("jitter ±50ms", data), ("aligned", aligned)] {
+        for kind in [nil] + ScrapeLikeData.Kind.allCases.map(Optional.some) {
+            for (codec, only) in [("sextant", nil as ChunkEncoding?), ("gorilla", ChunkEncoding.appendable)] {
+                let name = "Bytes/sample \(codec) \(kind?.rawValue ?? "all") (\(label))"
+                Benchmark(name, configuration: .init(metrics: [bytesMetric], maxIterations: 1)) { benchmark in
+                    let chunks = set.chunks(only: only, kind: kind)
+                    let n = set.series.filter { kind == nil || $0.kind == kind }.reduce(0) { $0 + $1.timestamps.count }
+                    let bytes = chunks.reduce(0) { $0 + $1.byteCount }
+                    benchmark.measurement(bytesMetric, bytes * 1000 / n)
+                }
+            }
+        }
+    }
+
+    Benchmark("Chunk encode (seal, 1.2M samples)") { benchmark in
+        recordRate(benchmark, samples: samples) { blackHole(data.chunks()) }
+    }
+
+    Benchmark("Chunk append (open chunk, 1.2M samples)") { benchmark in
+        recordRate(benchmark, samples: samples) {
+            for s in data.series {
+                var app = ChunkAppender()
+                for i in s.timestamps.indices {
+                    if app.count == 120 { blackHole(app.byteCount); app = ChunkAppender() }
+                    app.append(s.timestamps[i], s.values[i])
+                }
+                blackHole(app.byteCount)
+            }
+        }
+    }
+
+    let sealed = data.chunks()
+    let gorilla = data.chunks(only: .appendable)
+    for (name, chunks) in [("sextant", sealed), ("gorilla", gorilla)] {
+        Benchmark("Chunk decode \(name) (1.2M samples)") { benchmark in
+            recordRate(benchmark, samples: samples) {
+                var sum = 0.0
+                var last: Int64 = 0
+                for c in chunks {
+                    var it = c.makeIterator()
+                    while it.next() {
+                        let (t, v) = it.at()
+                        sum += v
+                        last = t
+                    }
+                }
+                blackHole(sum)
+                blackHole(last)
+            }
+        }
+
+        Benchmark("Chunk seek to middle \(name) (\(chunks.count) chunks)") { benchmark in
+            let targets = chunks.map { c -> Int64 in
+                let h = try? c.header()
+                return ((h?.minTime ?? 0) / 2) + ((h?.maxTime ?? 0) / 2)
+            }
+            recordRate(benchmark, samples: chunks.count) {
+                for (c, target) in zip(chunks, targets) {
+                    var it = c.makeIterator()
+                    _ = it.seek(to: target)
+                    blackHole(it.at())
+                }
+            }
+        }
+    }
+
+    Benchmark("Head append by ref (10k series x 100 samples)",
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident])) { benchmark in
+        let head = Head()
+        let app = head.appender()
+        var refs: [SeriesRef] = []
+        for i in 0..<10_000 {
+            refs.append(try app.append(Labels(["__name__": "m\(i % 100)", "i": "\(i)"]), 0, 0))
+        }
+        try app.commit()
+        benchmark.startMeasurement()
+        try recordRate(benchmark, samples: refs.count * 100) {
+            for step in 1...100 {
+                let t = Int64(step) * 15_000
+                for (i, r) in refs.enumerated() {
+                    try app.append(r, t, Double(i &+ step))
+                    if i % 1000 == 999 { try app.commit() }
+                }
+                try app.commit()
+            }
+        }
+        benchmark.stopMeasurement()
+    }
+}
