@@ -31,33 +31,48 @@ public enum ChunkEncoder {
         let n = t.count
         var w = BitWriter(capacity: n * 2)
         guard n > 1 else { return (only ?? .deltaOfDelta, w) }
-        // Deltas, then (in place, later) distances from the grid.
-        var work = [Int64](unsafeUninitializedCapacity: n - 1) { buf, count in
-            for i in 1..<n { buf[i - 1] = t[i] &- t[i - 1] }
-            count = n - 1
-        }
+        // One pass for the delta-of-delta cost and the range of the deltas.
         var dodBits = 0, previous: Int64 = 0
-        for d in work {
-            dodBits += DeltaOfDelta.cost(d &- previous)
+        var dMin = Int64.max, dMax = Int64.min
+        for i in 1..<n {
+            let d = t[i] &- t[i - 1]
+            dodBits &+= DeltaOfDelta.cost(d &- previous)
             previous = d
+            dMin = min(dMin, d)
+            dMax = max(dMax, d)
         }
-        let packed = work.withUnsafeBufferPointer { PackedOffsets.plan($0) }
+        let packed = PackedOffsets.plan(min: dMin, max: dMax, count: n - 1)
         // The grid's interval: the cheapest of a few estimates (scrape intervals are round).
-        let median = median(work)
+        let median = median3(t[1] &- t[0], t[n / 2] &- t[n / 2 - 1], t[n - 1] &- t[n - 2])
         let mean = (t[n - 1] &- t[0]) / Int64(n - 1)
-        var interval = median, grid = (width: 64, base: Int64(0), cost: Int.max)
-        for candidate in Set([median, mean, round(median, 10), round(median, 1000), round(mean, 1000)]) {
-            for i in 0..<(n - 1) { work[i] = t[i + 1] &- t[0] &- Int64(i + 1) &* candidate }
-            let plan = work.withUnsafeBufferPointer { PackedOffsets.plan($0) }
-            if plan.cost < grid.cost { (interval, grid) = (candidate, plan) }
+        var interval = median
+        var grid: (width: Int, base: Int64, cost: Int)? = nil
+        var tried: (Int64, Int64, Int64) = (0, 0, 0)
+        for (k, c) in [median, round(median, 1000), mean, round(mean, 1000)].enumerated() {
+            if k > 0 && (c == tried.0 || c == tried.1 || c == tried.2) { continue }
+            switch k { case 0: tried.0 = c; case 1: tried.1 = c; default: tried.2 = c }
+            var g = t[0], rMin = Int64.max, rMax = Int64.min
+            for i in 1..<n {
+                g &+= c
+                let r = t[i] &- g
+                rMin = min(rMin, r)
+                rMax = max(rMax, r)
+            }
+            if let plan = PackedOffsets.plan(min: rMin, max: rMax, count: n - 1),
+               plan.cost + VarBits.costSigned(c) < (grid?.cost ?? .max) {
+                interval = c
+                grid = (plan.width, plan.base, plan.cost + VarBits.costSigned(c))
+            }
         }
-        let gridBits = VarBits.costSigned(interval) + grid.cost
-
         let choice: TimestampEncoding
-        if let only { choice = only } else if gridBits < min(packed.cost, dodBits) {
+        if let only {
+            choice = only
+        } else if let grid, grid.cost < min(packed?.cost ?? .max, dodBits) {
             choice = .grid
+        } else if let packed, packed.cost < dodBits {
+            choice = .packedDelta
         } else {
-            choice = packed.cost < dodBits ? .packedDelta : .deltaOfDelta
+            choice = .deltaOfDelta
         }
         switch choice {
         case .deltaOfDelta:
@@ -68,12 +83,20 @@ public enum ChunkEncoder {
                 prev = d
             }
         case .packedDelta:
-            for i in 1..<n { work[i - 1] = t[i] &- t[i - 1] }
-            work.withUnsafeBufferPointer { PackedOffsets.write($0, width: packed.width, base: packed.base, to: &w) }
+            // Modular offsets from the minimum delta are exact whatever the range.
+            let width = packed?.width ?? 64
+            PackedOffsets.writePreamble(width: width, base: dMin, to: &w)
+            for i in 1..<n { w.write(UInt64(bitPattern: t[i] &- t[i - 1] &- dMin), bits: width) }
         case .grid:
-            for i in 0..<(n - 1) { work[i] = t[i + 1] &- t[0] &- Int64(i + 1) &* interval }
+            // Without a plan (forced, range beyond 64 bits) full-width modular offsets are exact.
+            let width = grid?.width ?? 64, base = grid?.base ?? 0
             VarBits.writeSigned(interval, to: &w)
-            work.withUnsafeBufferPointer { PackedOffsets.write($0, width: grid.width, base: grid.base, to: &w) }
+            PackedOffsets.writePreamble(width: width, base: base, to: &w)
+            var g = t[0]
+            for i in 1..<n {
+                g &+= interval
+                w.write(UInt64(bitPattern: t[i] &- g &- base), bits: width)
+            }
         }
         return (choice, w)
     }
@@ -83,10 +106,8 @@ public enum ChunkEncoder {
         return r >= unit / 2 ? v &- r &+ unit : v &- r
     }
 
-    static func median(_ values: [Int64]) -> Int64 {
-        var sorted = values
-        sorted.sort()
-        return sorted[sorted.count / 2]
+    static func median3(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
+        max(min(a, b), min(max(a, b), c))
     }
 
     static func encodeValues(_ v: UnsafeBufferPointer<Double>,
@@ -97,38 +118,61 @@ public enum ChunkEncoder {
             w.write(first, bits: 64)
             return (.constant, w)
         }
-        var xorWriter = BitWriter(capacity: v.count * 2)
-        if only == nil || only == .xor {
-            var state = XORState(first: first)
-            xorWriter.write(first, bits: 64)
-            for i in 1..<v.count { state.write(v[i].bitPattern, to: &xorWriter) }
-            if only == .xor { return (.xor, xorWriter) }
-        }
-        if let decimal = encodeDecimal(v, budget: only == .decimal ? .max : xorWriter.bitCount) {
-            return (.decimal, decimal)
-        }
-        return (.xor, xorWriter)
+        if only == .xor { return (.xor, encodeXOR(v)) }
+        let decimal = encodeDecimal(v)
+        if only == .decimal, let decimal { return (.decimal, decimal) }
+        // Writing the XOR column is skipped when even its lower bound loses to the decimal one.
+        if let decimal, decimal.bitCount <= xorLowerBound(v) { return (.decimal, decimal) }
+        let xor = encodeXOR(v)
+        if let decimal, decimal.bitCount < xor.bitCount { return (.decimal, decimal) }
+        return (.xor, xor)
     }
 
-    /// The decimal column if every value is an exact decimal at one scale and the column
-    /// takes fewer than `budget` bits.
-    static func encodeDecimal(_ v: UnsafeBufferPointer<Double>, budget: Int) -> BitWriter? {
-        var scale = 0
-        for x in v {
-            guard let e = DecimalScale.smallestScale(x) else { return nil }
-            scale = max(scale, e)
-        }
-        guard let m0 = DecimalScale.mantissa(v[0], scale: scale) else { return nil }
-        var deltas: [Int64] = []
-        deltas.reserveCapacity(v.count - 1)
-        var previous = m0
+    static func encodeXOR(_ v: UnsafeBufferPointer<Double>) -> BitWriter {
+        var w = BitWriter(capacity: v.count * 4)
+        var state = XORState(first: v[0].bitPattern)
+        w.write(v[0].bitPattern, bits: 64)
+        for i in 1..<v.count { state.write(v[i].bitPattern, to: &w) }
+        return w
+    }
+
+    /// Bits the XOR column takes at least: each change costs its control bits and the span
+    /// of its XOR; reopening windows only adds to that.
+    static func xorLowerBound(_ v: UnsafeBufferPointer<Double>) -> Int {
+        var bits = 64, previous = v[0].bitPattern
         for i in 1..<v.count {
-            guard let m = DecimalScale.mantissa(v[i], scale: scale) else { return nil }
-            deltas.append(m &- previous)
-            previous = m
+            let x = v[i].bitPattern ^ previous
+            previous = v[i].bitPattern
+            bits += x == 0 ? 1 : 2 + 64 - x.leadingZeroBitCount - x.trailingZeroBitCount
         }
-        let plan = deltas.withUnsafeBufferPointer { PackedOffsets.plan($0) }
-        guard 5 + VarBits.costSigned(m0) + plan.cost < budget else { return nil }
+        return bits
+    }
+
+    /// The decimal column if every value is an exact decimal at one scale.
+    static func encodeDecimal(_ v: UnsafeBufferPointer<Double>) -> BitWriter? {
+        // One scale for the chunk: start from the first value's, raise it when a value needs more.
+        guard var scale = DecimalScale.smallestScale(v[0]) else { return nil }
+        var deltas: [Int64] = []
+        deltas.reserveCapacity(v.count)
+        var m0: Int64 = 0
+        scan: while true {
+            deltas.removeAll(keepingCapacity: true)
+            guard let first = DecimalScale.mantissa(v[0], scale: scale) else { return nil }
+            m0 = first
+            var previous = first
+            for i in 1..<v.count {
+                guard let m = DecimalScale.mantissa(v[i], scale: scale) else {
+                    guard let e = DecimalScale.smallestScale(v[i]), e > scale else { return nil }
+                    scale = e
+                    continue scan
+                }
+                deltas.append(m &- previous)
+                previous = m
+            }
+            break
+        }
+        let plan = PackedOffsets.plan(min: deltas.min() ?? 0, max: deltas.max() ?? 0, count: deltas.count)
+            ?? (width: 64, base: 0, cost: 0)   // unreachable: mantissas are below 2^53
         var w = BitWriter(capacity: (plan.cost + 100) / 8)
         w.write(UInt64(scale), bits: 5)
         VarBits.writeSigned(m0, to: &w)

@@ -86,13 +86,14 @@ enum PackedOffsets {
         return width <= 64 ? (width, base) : nil
     }
 
-    /// Width, base and cost for packing `values` (modular offsets from their signed minimum).
-    static func plan(_ values: UnsafeBufferPointer<Int64>) -> (width: Int, base: Int64, cost: Int) {
-        guard let base = values.min() else { return (0, 0, 7 + 8) }
-        var maxOffset: UInt64 = 0
-        for v in values { maxOffset = max(maxOffset, UInt64(bitPattern: v &- base)) }
-        let width = width(for: maxOffset)
-        return (width, base, cost(count: values.count, width: width, base: base))
+    /// Width, base and cost for packing `count` values in [min, max]; nil when the range does
+    /// not fit in 64 bits.
+    @inline(__always)
+    static func plan(min: Int64, max: Int64, count: Int) -> (width: Int, base: Int64, cost: Int)? {
+        let (range, overflow) = max.subtractingReportingOverflow(min)
+        if overflow { return nil }
+        let width = width(for: UInt64(bitPattern: range))
+        return (width, min, cost(count: count, width: width, base: min))
     }
 
     static func write(_ values: UnsafeBufferPointer<Int64>, width: Int, base: Int64, to w: inout BitWriter) {

@@ -75,7 +75,9 @@ enum DecimalScale {
     /// The integer `m` with `m / 10^scale == v` bit for bit, if there is one.
     @inlinable
     static func mantissa(_ v: Double, scale: Int) -> Int64? {
-        let m = (v * powers[scale]).rounded()
+        let x = v * powers[scale]
+        // Adding and removing 1.5 * 2^52 rounds to an integer for |x| < 2^51, without a libm call.
+        let m = abs(x) < 2_251_799_813_685_248.0 ? (x + 6_755_399_441_055_744.0) - 6_755_399_441_055_744.0 : x.rounded()
         guard abs(m) < 9_007_199_254_740_992.0 else { return nil }  // also rejects NaN and Inf
         // Check through the integer, exactly as the decoder will compute it (this rejects -0.0).
         let i = Int64(m)

@@ -7,7 +7,7 @@ import Synchronization
 /// one stripe lock. Refs increase in creation order.
 public final class Head: Sendable {
     public let options: HeadOptions
-    let stripes: [StripeLock]
+    let stripes: StripeTable
     let stripeMask: UInt64
     let stripeBits: UInt64
     let nextSequence = Atomic<UInt64>(1)
@@ -16,23 +16,37 @@ public final class Head: Sendable {
     let counters = HeadCounters()
 
     struct Stripe {
-        var byRef: [SeriesRef: MemSeries] = [:]
+        /// Lookup by ref without reference counting; `byHash` holds the strong references.
+        var byRef: [SeriesRef: Unmanaged<MemSeries>] = [:]
         var byHash: [UInt64: [MemSeries]] = [:]
     }
 
-    /// One stripe's series behind its own lock.
-    final class StripeLock: Sendable {
-        let mutex = Mutex(Stripe())
+    /// The stripes, each behind its own lock, in one allocation (no reference counting on
+    /// the append path).
+    final class StripeTable: @unchecked Sendable {
+        let locks: UnsafeMutablePointer<Mutex<Stripe>>
+        let count: Int
+
+        init(count: Int) {
+            self.count = count
+            locks = .allocate(capacity: count)
+            for i in 0..<count { (locks + i).initialize(to: Mutex(Stripe())) }
+        }
+
+        deinit {
+            locks.deinitialize(count: count)
+            locks.deallocate()
+        }
 
         @inline(__always)
-        func withLock<R, E: Error>(_ body: (inout Stripe) throws(E) -> R) throws(E) -> R {
-            try mutex.withLock { (s: inout sending Stripe) throws(E) -> sending R in try body(&s) }
+        func withLock<R, E: Error>(_ index: Int, _ body: (inout Stripe) throws(E) -> R) throws(E) -> R {
+            try locks[index].withLock { (s: inout sending Stripe) throws(E) -> sending R in try body(&s) }
         }
     }
 
     public init(options: HeadOptions = HeadOptions()) {
         self.options = options
-        stripes = (0..<options.stripeCount).map { _ in StripeLock() }
+        stripes = StripeTable(count: options.stripeCount)
         stripeMask = UInt64(options.stripeCount - 1)
         stripeBits = UInt64(options.stripeCount.trailingZeroBitCount)
     }
@@ -56,7 +70,10 @@ public final class Head: Sendable {
     /// Runs `body` on the series with `ref` under its stripe lock.
     @inline(__always)
     func withSeries<R>(_ ref: SeriesRef, _ body: (MemSeries?) throws(AppendError) -> R) throws(AppendError) -> R {
-        try stripes[stripe(of: ref)].withLock { (s) throws(AppendError) -> R in try body(s.byRef[ref]) }
+        try stripes.withLock(stripe(of: ref)) { (s) throws(AppendError) -> R in
+            guard let series = s.byRef[ref] else { return try body(nil) }
+            return try body(series.takeUnretainedValue())
+        }
     }
 
     /// Finds the series with these labels or creates it, then runs `body` on it under the lock.
@@ -64,7 +81,7 @@ public final class Head: Sendable {
         let hash = labels.stableHash
         let index = Int(hash & stripeMask)
         var created: MemSeries?
-        let result = try stripes[index].withLock { (s) throws(AppendError) -> R in
+        let result = try stripes.withLock(index) { (s) throws(AppendError) -> R in
             if let existing = s.byHash[hash]?.first(where: { $0.labels == labels }) {
                 return try body(existing)
             }
@@ -72,7 +89,7 @@ public final class Head: Sendable {
             let ref = (seq << stripeBits) | (hash & stripeMask)
             let series = MemSeries(ref: ref, labels: symbols.intern(labels))
             s.byHash[hash, default: []].append(series)
-            s.byRef[ref] = series
+            s.byRef[ref] = .passUnretained(series)
             created = series
             return try body(series)
         }
@@ -85,7 +102,7 @@ public final class Head: Sendable {
 
     /// The refs and labels of the series with the given refs, for the querier.
     func labels(of ref: SeriesRef) -> Labels? {
-        stripes[stripe(of: ref)].withLock { $0.byRef[ref]?.labels }
+        stripes.withLock(stripe(of: ref)) { $0.byRef[ref]?.takeUnretainedValue().labels }
     }
 }
 

@@ -5,10 +5,14 @@ public final class HeadAppender: Appender {
     let head: Head
     var pending: [PendingSample] = []
 
+    /// A buffered sample. Series are never freed while the head holds them, and the head
+    /// outlives its appenders, so the reference is kept unretained on this hot path.
     struct PendingSample {
-        let series: MemSeries
+        let unmanaged: Unmanaged<MemSeries>
         let t: Int64
         let v: Double
+
+        var series: MemSeries { unmanaged.takeUnretainedValue() }
     }
 
     init(head: Head) {
@@ -44,7 +48,7 @@ public final class HeadAppender: Appender {
             }
             throw error
         }
-        pending.append(PendingSample(series: s, t: t, v: v))
+        pending.append(PendingSample(unmanaged: .passUnretained(s), t: t, v: v))
     }
 
     public func commit() throws {
@@ -54,10 +58,12 @@ public final class HeadAppender: Appender {
         var lo = Int64.max, hi = Int64.min
         let options = head.options
         for p in pending {
-            let outcome = head.stripes[head.stripe(of: p.series.ref)].withLock { _ in
-                let o = p.series.append(p.t, p.v, options: options)
-                p.series.pendingMaxTime = .min
-                return o
+            let outcome = p.unmanaged._withUnsafeGuaranteedRef { series in
+                head.stripes.withLock(head.stripe(of: series.ref)) { _ in
+                    let o = series.append(p.t, p.v, options: options)
+                    series.pendingMaxTime = .min
+                    return o
+                }
             }
             switch outcome {
             case .appended:
@@ -75,7 +81,7 @@ public final class HeadAppender: Appender {
 
     public func rollback() {
         for p in pending {
-            head.stripes[head.stripe(of: p.series.ref)].withLock { _ in p.series.pendingMaxTime = .min }
+            head.stripes.withLock(head.stripe(of: p.series.ref)) { _ in p.series.pendingMaxTime = .min }
         }
         pending.removeAll(keepingCapacity: true)
     }

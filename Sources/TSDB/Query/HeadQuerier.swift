@@ -14,8 +14,8 @@ public struct HeadQuerier: Querier {
         var out: [ChunkSeries] = []
         out.reserveCapacity(refs.count)
         for ref in refs {
-            let found: ChunkSeries? = head.stripes[head.stripe(of: ref)].withLock { s in
-                guard let series = s.byRef[ref] else { return nil }
+            let found: ChunkSeries? = head.stripes.withLock(head.stripe(of: ref)) { s in
+                guard let series = s.byRef[ref]?.takeUnretainedValue() else { return nil }
                 let chunks = series.chunks(mint: mint, maxt: maxt)
                 return chunks.isEmpty ? nil : ChunkSeries(labels: series.labels, chunks: chunks, mint: mint, maxt: maxt)
             }
