@@ -50,7 +50,8 @@ public struct ChunkIterator {
     /// Moves to the next sample; false at the end or on a damaged chunk.
     @inlinable @inline(__always)
     public mutating func next() -> Bool {
-        guard position < count, error == nil else { return false }
+        // A failure sets `position` to `count`, so this one comparison also stops on errors.
+        guard position < count else { return false }
         if position > 0 { timestamps.advance() }
         if valuesDecoded > 0 { values.advance() }
         position &+= 1
@@ -62,7 +63,7 @@ public struct ChunkIterator {
     /// false when there is none.
     @inlinable
     public mutating func seek(to time: Int64) -> Bool {
-        guard error == nil else { return false }
+        guard error == nil else { return false }   // rare path: seeks are per query step, not per sample
         if position > 0 && timestamps.t >= time { return true }
         guard time <= maxTime, position < count else {
             position = count

@@ -82,13 +82,19 @@ struct ValueDecoder {
     @inlinable @inline(__always)
     mutating func advance() {
         switch encoding {
-        case .xor:
-            value = Double(bitPattern: xor.read(from: &reader))
-        case .constant:
-            break
         case .decimal:
             mantissa &+= Int64(bitPattern: base &+ reader.readWide(width))
             value = scale == 0 ? Double(mantissa) : Double(mantissa) / divisor
+        case .constant:
+            break
+        case .xor:
+            advanceXOR()
         }
+    }
+
+    /// Kept out of line so that `advance()` stays small enough to inline in iteration loops.
+    @usableFromInline @inline(never)
+    mutating func advanceXOR() {
+        value = Double(bitPattern: xor.read(from: &reader))
     }
 }
