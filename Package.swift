@@ -39,6 +39,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TSDBTests", dependencies: ["TSDB"], swiftSettings: strictSettings),
+        // Depends on the executable so that `swift test` builds the binary it runs.
+        .testTarget(name: "CLITests", dependencies: ["CLI"], swiftSettings: strictSettings),
         .executableTarget(
             name: "TSDBBenchmarks",
             dependencies: [
