@@ -18,11 +18,16 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // zlib (crc32) and SQLite (block index) from the system: zlib1g-dev, libsqlite3-dev.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "TSDB",
+            dependencies: ["CZlib", "CSQLite", .product(name: "Logging", package: "swift-log")],
             // The head's series are classes mutated under stripe locks; the locks already give
             // exclusive access, so the runtime's dynamic exclusivity checks only cost time.
             swiftSettings: strictSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
@@ -38,7 +43,9 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "TSDBTests", dependencies: ["TSDB"], swiftSettings: strictSettings),
+        .testTarget(name: "TSDBTests", dependencies: ["TSDB", "tsdb-crash-child"], swiftSettings: strictSettings),
+        // Appends until killed; the crash tests run it as a child process.
+        .executableTarget(name: "tsdb-crash-child", dependencies: ["TSDB"], path: "Tests/CrashChild"),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI"], swiftSettings: strictSettings),
         .executableTarget(

@@ -14,6 +14,9 @@ public final class Head: Sendable {
     let postings = MemPostings()
     let symbols = SymbolTable()
     let counters = HeadCounters()
+    /// The log commits are written to before they become visible; set once by `DB.open`
+    /// after replay, before any appender exists.
+    nonisolated(unsafe) var wal: WAL?
 
     struct Stripe {
         /// Lookup by ref without reference counting; `byHash` holds the strong references.

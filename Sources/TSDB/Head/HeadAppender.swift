@@ -54,6 +54,14 @@ public final class HeadAppender: Appender {
     public func commit() throws {
         defer { pending.removeAll(keepingCapacity: true) }
         guard !pending.isEmpty else { return }
+        if let wal = head.wal {
+            do {
+                try log(to: wal)
+            } catch {
+                rollback()
+                throw error
+            }
+        }
         var appended = 0, outOfOrder = 0
         var lo = Int64.max, hi = Int64.min
         let options = head.options
@@ -77,6 +85,27 @@ public final class HeadAppender: Appender {
         head.counters.samplesAppended.add(appended, ordering: .relaxed)
         if outOfOrder > 0 { head.counters.outOfOrder.add(outOfOrder, ordering: .relaxed) }
         if appended > 0 { head.counters.extend(min: lo, max: hi) }
+    }
+
+    /// Writes the records of this commit: series not yet in the log, then the samples.
+    func log(to wal: WAL) throws(FileError) {
+        var marked: [MemSeries] = []
+        try wal.log({ buffer in
+            var newSeries: [(ref: SeriesRef, labels: Labels)] = []
+            for p in pending {
+                let s = p.series
+                if !s.walLogged {
+                    s.walLogged = true
+                    marked.append(s)
+                    newSeries.append((s.ref, s.labels))
+                }
+            }
+            if !newSeries.isEmpty { WALEncoding.encodeSeries(newSeries, into: &buffer) }
+            WALEncoding.encodeSamples(pending.lazy.map { WALSample(ref: $0.series.ref, t: $0.t, v: $0.v) },
+                                      count: pending.count, into: &buffer)
+        }, undo: {
+            for s in marked { s.walLogged = false }
+        })
     }
 
     public func rollback() {

@@ -21,6 +21,8 @@ final class MemSeries: @unchecked Sendable {
     /// Newest timestamp accepted by an appender but not yet committed (or `maxTime`).
     var pendingMaxTime: Int64 = .min
     var pendingLastValue: UInt64 = 0
+    /// Whether the WAL holds this series' record; read and written only under the WAL's lock.
+    var walLogged = false
 
     init(ref: SeriesRef, labels: Labels) {
         self.ref = ref
