@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import Synchronization
 
 /// Settings of a `DB`.
 public struct DBOptions: Sendable {
@@ -13,6 +15,9 @@ public struct DBOptions: Sendable {
     public var retentionSize: Int?
 
     public init() {}
+
+    /// The widest block compaction makes: a tenth of the retention, at most 31 days.
+    public var maxBlockRange: Int64 { min(retentionTime / 10, 31 * 24 * 3_600_000) }
 }
 
 /// Why a data directory could not be opened or written.
@@ -29,53 +34,176 @@ public enum DBError: Error, CustomStringConvertible {
     }
 }
 
-/// The storage facade: a data directory with a lock file, a WAL and the head (blocks follow).
+/// The storage facade: a data directory with a lock file, a WAL, the head and blocks.
 ///
-/// `open` replays the WAL into the head; from then on every commit is written to the WAL
-/// before it becomes visible.
+/// `open` opens the blocks (a damaged one is reported and left out), then replays the WAL
+/// into the head; from then on every commit is written to the WAL before it becomes visible.
+/// `compact()` cuts the head into blocks, merges blocks and applies retention.
 public final class DB: Sendable {
     public let directory: String
     public let options: DBOptions
     public let head: Head
     /// What the replay on open found.
     public let replayStats: WALReplayStats
+    /// Blocks that could not be opened, with the reason; they are left out of queries.
+    public let blockProblems: [String]
     let wal: WAL
     let lock: DirectoryLock
     let logger: Logger
+    let blockList: Mutex<[Block]>
+    let compaction = Mutex(())
 
     /// Opens (creating if needed) a data directory; fails at once if another process holds it.
     public static func open(directory: String, options: DBOptions = DBOptions(),
                             logger: Logger = Logger(label: "sextant.tsdb")) throws(DBError) -> DB {
         do { try Files.makeDirectory(directory) } catch { throw .io(error) }
         let lock = try DirectoryLock(directory: directory)
+        var options = options
+        options.head.chunkRange = options.blockRange
+        let (blocks, problems) = openBlocks(directory, logger: logger)
         let head = Head(options: options.head)
+        if let newest = blocks.map(\.meta.maxTime).max() { head.minValidTime.store(newest, ordering: .relaxed) }
         let walDirectory = directory + "/wal"
         let stats = head.replay(walDirectory: walDirectory, logger: logger)
         let wal: WAL
         do { wal = try WAL(directory: walDirectory, segmentSize: options.walSegmentSize) } catch { throw .io(error) }
         head.wal = wal
-        logger.info("opened \(directory): replayed \(stats.samples) samples of \(stats.series) series from \(stats.segments) WAL segments")
-        return DB(directory: directory, options: options, head: head, replayStats: stats, wal: wal, lock: lock, logger: logger)
+        logger.info("opened \(directory): \(blocks.count) blocks; replayed \(stats.samples) samples of \(stats.series) series from \(stats.segments) WAL segments")
+        return DB(directory: directory, options: options, head: head, replayStats: stats, blockProblems: problems,
+                  wal: wal, lock: lock, logger: logger, blocks: blocks)
     }
 
-    init(directory: String, options: DBOptions, head: Head, replayStats: WALReplayStats, wal: WAL,
-         lock: DirectoryLock, logger: Logger) {
+    init(directory: String, options: DBOptions, head: Head, replayStats: WALReplayStats, blockProblems: [String],
+         wal: WAL, lock: DirectoryLock, logger: Logger, blocks: [Block]) {
         self.directory = directory
         self.options = options
         self.head = head
         self.replayStats = replayStats
+        self.blockProblems = blockProblems
         self.wal = wal
         self.lock = lock
         self.logger = logger
+        blockList = Mutex(blocks)
+    }
+
+    /// Opens every block directory; removes unfinished ones and blocks merged into another.
+    static func openBlocks(_ directory: String, logger: Logger) -> ([Block], [String]) {
+        var blocks: [Block] = []
+        var problems: [String] = []
+        for name in Files.list(directory) {
+            let path = directory + "/" + name
+            if name.hasSuffix(BlockWriter.temporarySuffix) { Files.remove(path); continue }
+            guard ULID.isValid(name), Files.isDirectory(path) else { continue }
+            do {
+                blocks.append(try Block.open(directory: path))
+            } catch {
+                let line = "block \(path) left out: \(error)"
+                logger.error("\(line)")
+                problems.append(line)
+            }
+        }
+        let merged = Set(blocks.flatMap(\.meta.compaction.parents))
+        for b in blocks where merged.contains(b.meta.ulid) { Files.remove(b.directory) }
+        blocks.removeAll { merged.contains($0.meta.ulid) }
+        blocks.sort { $0.meta.minTime < $1.meta.minTime }
+        return (blocks, problems)
     }
 
     /// A new appender; its commits are logged, then made visible.
     public func appender() -> HeadAppender { head.appender() }
 
-    /// A querier over everything stored in [mint, maxt].
+    /// The blocks, oldest first.
+    public var blocks: [Block] { blockList.withLock { $0 } }
+
+    /// A querier over everything stored in [mint, maxt]: the head and the overlapping blocks.
     public func querier(mint: Int64, maxt: Int64) -> any Querier {
-        head.querier(mint: mint, maxt: maxt)
+        let overlapping = blocks.filter { $0.meta.maxTime > mint && $0.meta.minTime <= maxt }
+        return MergeQuerier(head: head.querier(mint: mint, maxt: maxt),
+                            blocks: overlapping.map { $0.querier(mint: mint, maxt: maxt) }, mint: mint, maxt: maxt)
     }
+
+    /// Cuts the head into blocks while it spans more than 1.5 block ranges, merges blocks,
+    /// and deletes blocks past retention. Safe to call at any time; runs one at a time.
+    public func compact() throws {
+        try compaction.withLock { _ in
+            try compactHead()
+            try compactBlocks()
+            applyRetention()
+        }
+    }
+
+    func compactHead() throws {
+        let range = options.blockRange
+        while true {
+            let stats = head.stats
+            guard stats.maxTime != .min, stats.minTime != .max else { return }
+            let mint = floorDiv(stats.minTime, range) * range
+            guard stats.maxTime - mint > range * 3 / 2 else { return }
+            let maxt = mint + range
+            let closed = try wal.cut()
+            raiseMinValidTime(maxt)
+            let series = head.chunksForBlock(mint: mint, maxt: maxt)
+            if !series.isEmpty {
+                let meta = try BlockWriter.write(parent: directory, minTime: mint, maxTime: maxt, level: 1,
+                                                 sources: [], parents: []) { emit in
+                    for (labels, chunks) in series { try emit(labels, chunks) }
+                }
+                let block = try Block.open(directory: directory + "/" + meta.ulid)
+                blockList.withLock { $0.append(block); $0.sort { $0.meta.minTime < $1.meta.minTime } }
+                logger.info("wrote block \(meta.ulid) [\(mint), \(maxt)): \(meta.stats.numSeries) series, \(meta.stats.numSamples) samples")
+            }
+            head.truncate(before: maxt)
+            try Checkpoint.create(walDirectory: wal.directory, upTo: closed, head: head, keepFrom: maxt)
+        }
+    }
+
+    func raiseMinValidTime(_ t: Int64) {
+        var current = head.minValidTime.load(ordering: .relaxed)
+        while current < t {
+            let (done, now) = head.minValidTime.compareExchange(expected: current, desired: t, ordering: .relaxed)
+            if done { break }
+            current = now
+        }
+    }
+
+    func compactBlocks() throws {
+        let levels = Compactor.levels(blockRange: options.blockRange, maxRange: options.maxBlockRange)
+        while let group = Compactor.plan(blocks, levels: levels, completeBefore: head.minValidTime.load(ordering: .relaxed)) {
+            let meta = try Compactor.merge(group, into: directory, chunkSize: options.head.chunkSize)
+            let merged = try Block.open(directory: directory + "/" + meta.ulid)
+            let gone = Set(group.map(\.meta.ulid))
+            blockList.withLock { list in
+                list.removeAll { gone.contains($0.meta.ulid) }
+                list.append(merged)
+                list.sort { $0.meta.minTime < $1.meta.minTime }
+            }
+            for b in group { Files.remove(b.directory) }
+            logger.info("compacted \(group.count) blocks into \(meta.ulid) (level \(meta.compaction.level))")
+        }
+    }
+
+    func applyRetention() {
+        let newest = max(head.stats.maxTime, blocks.last?.meta.maxTime ?? .min)
+        guard newest != .min else { return }
+        var doomed = blocks.filter { $0.meta.maxTime <= newest - options.retentionTime }
+        if let limit = options.retentionSize {
+            var total = wal.size + blocks.reduce(0) { $0 + $1.size }
+            for b in blocks where total > limit {
+                if !doomed.contains(where: { $0 === b }) { doomed.append(b) }
+                total -= b.size
+            }
+        }
+        guard !doomed.isEmpty else { return }
+        let ids = Set(doomed.map(\.meta.ulid))
+        blockList.withLock { $0.removeAll { ids.contains($0.meta.ulid) } }
+        for b in doomed {
+            Files.remove(b.directory)
+            logger.info("retention deleted block \(b.meta.ulid) [\(b.meta.minTime), \(b.meta.maxTime))")
+        }
+    }
+
+    /// Bytes on disk: blocks and WAL.
+    public var size: Int { wal.size + blocks.reduce(0) { $0 + $1.size } }
 
     /// Flushes the WAL and releases the directory.
     public func close() {

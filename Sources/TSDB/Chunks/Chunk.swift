@@ -9,18 +9,30 @@ public struct Chunk: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     /// Keeps `bytes` valid for as long as the chunk is referenced.
     let owner: AnyObject?
+    /// Set for a chunk that could not be read (a checksum mismatch in a block): iterating it
+    /// yields nothing and reports this error.
+    public let damage: ChunkError?
 
     /// Wraps bytes owned by `owner` (for chunks read from a mapped file).
     public init(bytes: UnsafeRawBufferPointer, owner: AnyObject) {
         self.bytes = bytes
         self.owner = owner
+        damage = nil
+    }
+
+    /// A chunk that stands for unreadable data.
+    public init(damaged error: ChunkError) {
+        bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        owner = nil
+        damage = error
     }
 
     /// Copies `data` into a buffer of the chunk's own.
     public init(copying data: [UInt8]) {
         let storage = ChunkStorage(data)
-        self.bytes = UnsafeRawBufferPointer(storage.buffer)
+        self.bytes = UnsafeRawBufferPointer(rebasing: storage.buffer[0..<data.count])
         self.owner = storage
+        damage = nil
     }
 
     /// Encoded size in bytes.
@@ -33,7 +45,8 @@ public struct Chunk: @unchecked Sendable {
 
     /// An iterator over the samples; a chunk that fails to parse yields none and reports why.
     public func makeIterator() -> ChunkIterator {
-        ChunkIterator(self)
+        if let damage { return ChunkIterator(failed: damage) }
+        return ChunkIterator(self)
     }
 }
 

@@ -17,6 +17,10 @@ public final class Head: Sendable {
     /// The log commits are written to before they become visible; set once by `DB.open`
     /// after replay, before any appender exists.
     nonisolated(unsafe) var wal: WAL?
+    /// Samples older than this are rejected: their time range is in blocks already.
+    let minValidTime = Atomic<Int64>(.min)
+    /// Series removed by the last truncation, kept alive until the next one.
+    let graveyard = Mutex<[MemSeries]>([])
 
     struct Stripe {
         /// Lookup by ref without reference counting; `byHash` holds the strong references.
@@ -136,8 +140,19 @@ final class HeadCounters: Sendable {
     let samplesAppended = Atomic<Int>(0)
     let outOfOrder = Atomic<Int>(0)
     let duplicates = Atomic<Int>(0)
+    let outOfBounds = Atomic<Int>(0)
     let minTime = Atomic<Int64>(.max)
     let maxTime = Atomic<Int64>(.min)
+
+    /// After truncation: the head holds nothing older than `time`.
+    func raiseMinTime(to time: Int64) {
+        var current = minTime.load(ordering: .relaxed)
+        while current < time {
+            let (exchanged, now) = minTime.compareExchange(expected: current, desired: time, ordering: .relaxed)
+            if exchanged { break }
+            current = now
+        }
+    }
 
     func extend(min lo: Int64, max hi: Int64) {
         var current = minTime.load(ordering: .relaxed)
@@ -159,6 +174,7 @@ final class HeadCounters: Sendable {
                   samplesAppended: samplesAppended.load(ordering: .relaxed),
                   outOfOrderSamples: outOfOrder.load(ordering: .relaxed),
                   duplicateSamples: duplicates.load(ordering: .relaxed),
+                  outOfBoundsSamples: outOfBounds.load(ordering: .relaxed),
                   minTime: minTime.load(ordering: .relaxed),
                   maxTime: maxTime.load(ordering: .relaxed))
     }
@@ -174,6 +190,8 @@ public struct HeadStats: Sendable, Equatable {
     public var outOfOrderSamples: Int
     /// Samples rejected for repeating the newest timestamp with another value.
     public var duplicateSamples: Int
+    /// Samples rejected for falling in a time range already written to a block.
+    public var outOfBoundsSamples: Int
     /// Oldest and newest committed sample times (`Int64.max`/`Int64.min` while empty).
     public var minTime: Int64
     public var maxTime: Int64

@@ -38,6 +38,10 @@ public final class HeadAppender: Appender {
 
     @inline(__always)
     func reserve(_ s: MemSeries, _ t: Int64, _ v: Double) throws(AppendError) {
+        if t < head.minValidTime.load(ordering: .relaxed) {
+            head.counters.outOfBounds.add(1, ordering: .relaxed)
+            throw .outOfBounds
+        }
         do {
             try s.reserve(t, v)
         } catch {
@@ -65,10 +69,11 @@ public final class HeadAppender: Appender {
         var appended = 0, outOfOrder = 0
         var lo = Int64.max, hi = Int64.min
         let options = head.options
+        let minValid = head.minValidTime.load(ordering: .relaxed)
         for p in pending {
             let outcome = p.unmanaged._withUnsafeGuaranteedRef { series in
                 head.stripes.withLock(head.stripe(of: series.ref)) { _ in
-                    let o = series.append(p.t, p.v, options: options)
+                    let o = p.t < minValid ? AppendOutcome.outOfOrder : series.append(p.t, p.v, options: options)
                     series.pendingMaxTime = .min
                     return o
                 }

@@ -23,6 +23,8 @@ public enum AppendError: Error, Sendable, Equatable, CustomStringConvertible {
     case outOfOrderSample
     /// Same timestamp as the series' newest sample with a different value.
     case duplicateSampleForTimestamp
+    /// Older than the head's minimum valid time (that range is already in a block).
+    case outOfBounds
     /// No series has this ref.
     case unknownSeriesRef(SeriesRef)
     /// A series needs at least one label.
@@ -32,6 +34,7 @@ public enum AppendError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .outOfOrderSample: "out of order sample"
         case .duplicateSampleForTimestamp: "duplicate sample for timestamp"
+        case .outOfBounds: "out of bounds"
         case .unknownSeriesRef(let r): "unknown series ref \(r)"
         case .emptyLabels: "empty label set"
         }

@@ -13,3 +13,56 @@ enum Checkpoint {
         }.max()
     }
 }
+
+extension Checkpoint {
+    /// Writes `checkpoint.N` from the previous checkpoint and the segments up to `last`: a
+    /// record of every series in the head, then the samples at or after `keepFrom` of series
+    /// still in the head. Then deletes those segments and older checkpoints. Written to a
+    /// temporary directory and renamed, so a crash leaves the old state intact.
+    static func create(walDirectory dir: String, upTo last: Int, head: Head, keepFrom: Int64) throws {
+        let final = dir + "/" + name(last)
+        let tmp = final + ".tmp"
+        Files.remove(tmp)
+        try Files.makeDirectory(tmp)
+        let out = try AppendFile(path: WAL.segmentPath(tmp, 0))
+        var buffer: [UInt8] = []
+        let series = head.allSeriesRefs()
+        for start in stride(from: 0, to: series.count, by: 10_000) {
+            WALEncoding.encodeSeries(Array(series[start..<min(start + 10_000, series.count)]), into: &buffer)
+        }
+        var inputs: [String] = []
+        let previous = latest(in: dir)
+        if let previous {
+            let p = dir + "/" + name(previous)
+            inputs += WAL.segmentIndices(in: p).map { WAL.segmentPath(p, $0) }
+        }
+        inputs += WAL.segmentIndices(in: dir).filter { $0 <= last && $0 > (previous ?? -1) }.map { WAL.segmentPath(dir, $0) }
+        var kept: [WALSample] = []
+        func flushSamples() throws {
+            if !kept.isEmpty { WALEncoding.encodeSamples(kept, count: kept.count, into: &buffer) }
+            kept.removeAll(keepingCapacity: true)
+            if buffer.count > 1 << 20 { try out.append(buffer); buffer.removeAll(keepingCapacity: true) }
+        }
+        for path in inputs {
+            var failure: (any Error)?
+            _ = try WALReader.readSegment(path) { record in
+                guard failure == nil, case .samples(let samples) = record else { return }
+                for s in samples where s.t >= keepFrom && head.contains(s.ref) {
+                    kept.append(s)
+                    if kept.count >= 10_000 { do { try flushSamples() } catch { failure = error } }
+                }
+            }
+            if let failure { throw failure }
+        }
+        try flushSamples()
+        try out.append(buffer)
+        try out.sync()
+        out.close()
+        Files.syncDirectory(tmp)
+        Files.remove(final)
+        try Files.rename(tmp, final)
+        Files.syncDirectory(dir)
+        for i in WAL.segmentIndices(in: dir) where i <= last { Files.remove(WAL.segmentPath(dir, i)) }
+        for n in Files.list(dir) where n.hasPrefix(prefix) && n != name(last) { Files.remove(dir + "/" + n) }
+    }
+}

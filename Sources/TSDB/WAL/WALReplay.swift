@@ -5,6 +5,8 @@ public struct WALReplayStats: Sendable, Equatable {
     public var segments = 0
     public var series = 0
     public var samples = 0
+    /// Samples skipped because blocks already hold their time range.
+    public var samplesInBlocks = 0
     /// Samples for refs without a series record (lost series records).
     public var unknownRefSamples = 0
     /// Torn or corrupt tails found and truncated.
@@ -84,7 +86,9 @@ extension Head {
             }
         case .samples(let samples):
             let options = self.options
+            let minValid = minValidTime.load(ordering: .relaxed)
             for s in samples {
+                if s.t < minValid { stats.samplesInBlocks += 1; continue }
                 let ref = state.alias[s.ref] ?? s.ref
                 let outcome: AppendOutcome? = stripes.withLock(stripe(of: ref)) { st in
                     st.byRef[ref]?.takeUnretainedValue().append(s.t, s.v, options: options)

@@ -1,0 +1,234 @@
+import Foundation
+
+/// Why a block could not be opened or read.
+public enum BlockError: Error, Sendable, CustomStringConvertible {
+    case meta(String)
+    case index(String)
+    case chunks(String)
+
+    public var description: String {
+        switch self {
+        case .meta(let m): "bad meta.json: \(m)"
+        case .index(let m): "bad index: \(m)"
+        case .chunks(let m): "bad chunk files: \(m)"
+        }
+    }
+}
+
+/// A series' chunk reference in a block index.
+struct BlockChunkRef {
+    var minTime: Int64
+    var maxTime: Int64
+    var ref: UInt64
+}
+
+/// The SQLite schema of a block index (docs/format/index.md).
+enum BlockIndexSchema {
+    static let create = """
+    CREATE TABLE symbols (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL UNIQUE);
+    CREATE TABLE series (id INTEGER PRIMARY KEY, labels TEXT NOT NULL,
+                         min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, chunks BLOB NOT NULL);
+    CREATE TABLE postings (name INTEGER NOT NULL, value INTEGER NOT NULL, series BLOB NOT NULL,
+                           PRIMARY KEY (name, value)) WITHOUT ROWID;
+    CREATE VIEW postings_readable AS
+        SELECT n.symbol AS name, v.symbol AS value, p.series AS series
+        FROM postings p JOIN symbols n ON n.id = p.name JOIN symbols v ON v.id = p.value;
+    """
+
+    /// Chunk refs: count, then per chunk the min time (zigzag, from the previous chunk's max
+    /// time), the span, and the ref as a delta from the previous ref.
+    static func encodeChunks(_ chunks: [BlockChunkRef]) -> [UInt8] {
+        var out: [UInt8] = []
+        Varint.appendUnsigned(UInt64(chunks.count), to: &out)
+        var prevMax: Int64 = 0, prevRef: UInt64 = 0
+        for c in chunks {
+            Varint.appendSigned(c.minTime &- prevMax, to: &out)
+            Varint.appendUnsigned(UInt64(bitPattern: c.maxTime &- c.minTime), to: &out)
+            Varint.appendUnsigned(c.ref &- prevRef, to: &out)
+            prevMax = c.maxTime
+            prevRef = c.ref
+        }
+        return out
+    }
+
+    static func decodeChunks(_ bytes: UnsafeRawBufferPointer) -> [BlockChunkRef]? {
+        var c = ByteCursor(bytes)
+        guard let n = c.readUnsigned(), n <= UInt64(bytes.count) else { return nil }
+        var out: [BlockChunkRef] = []
+        out.reserveCapacity(Int(n))
+        var prevMax: Int64 = 0, prevRef: UInt64 = 0
+        for _ in 0..<n {
+            guard let dmin = c.readSigned(), let span = c.readUnsigned(), let dref = c.readUnsigned() else { return nil }
+            let minTime = prevMax &+ dmin
+            let r = BlockChunkRef(minTime: minTime, maxTime: minTime &+ Int64(bitPattern: span), ref: prevRef &+ dref)
+            out.append(r)
+            prevMax = r.maxTime
+            prevRef = r.ref
+        }
+        return out
+    }
+
+    /// Sorted refs as deltas (uvarint).
+    static func encodeRefs(_ refs: [SeriesRef]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(refs.count * 2)
+        var prev: UInt64 = 0
+        for r in refs {
+            Varint.appendUnsigned(r &- prev, to: &out)
+            prev = r
+        }
+        return out
+    }
+
+    static func decodeRefs(_ bytes: UnsafeRawBufferPointer) -> [SeriesRef] {
+        var c = ByteCursor(bytes)
+        var out: [SeriesRef] = []
+        var prev: UInt64 = 0
+        while c.remaining > 0, let d = c.readUnsigned() {
+            prev &+= d
+            out.append(prev)
+        }
+        return out
+    }
+}
+
+/// Writes a block's `index.db`: series must come in label order; their ids are 0, 1, 2, …
+final class BlockIndexWriter {
+    let db: SQLiteDatabase
+    let insertSeries: SQLiteStatement
+    var postings: [String: [String: [SeriesRef]]] = [:]
+    var nextID: SeriesRef = 0
+
+    init(path: String) throws(SQLiteError) {
+        db = try SQLiteDatabase(path: path, readOnly: false)
+        // The block directory is renamed into place only once complete, so no journal is needed.
+        try db.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=4096;")
+        try db.exec(BlockIndexSchema.create)
+        try db.exec("BEGIN")
+        insertSeries = try db.prepare("INSERT INTO series (id, labels, min_time, max_time, chunks) VALUES (?, ?, ?, ?, ?)")
+    }
+
+    func add(_ labels: Labels, chunks: [BlockChunkRef]) throws(SQLiteError) {
+        let id = nextID
+        nextID += 1
+        insertSeries.bind(1, Int64(id))
+        insertSeries.bind(2, LabelsText.encode(labels))
+        insertSeries.bind(3, chunks.first?.minTime ?? 0)
+        insertSeries.bind(4, chunks.last?.maxTime ?? 0)
+        insertSeries.bind(5, BlockIndexSchema.encodeChunks(chunks))
+        try insertSeries.run()
+        for l in labels { postings[l.name, default: [:]][l.value, default: []].append(id) }
+    }
+
+    func finish() throws(SQLiteError) {
+        var symbols = Set<String>()
+        for (name, values) in postings {
+            symbols.insert(name)
+            for v in values.keys { symbols.insert(v) }
+        }
+        var ids: [String: Int64] = [:]
+        let insertSymbol = try db.prepare("INSERT INTO symbols (id, symbol) VALUES (?, ?)")
+        for (i, s) in symbols.sorted().enumerated() {
+            ids[s] = Int64(i)
+            insertSymbol.bind(1, Int64(i))
+            insertSymbol.bind(2, s)
+            try insertSymbol.run()
+        }
+        let insertPostings = try db.prepare("INSERT INTO postings (name, value, series) VALUES (?, ?, ?)")
+        for (name, values) in postings {
+            for (value, refs) in values {
+                insertPostings.bind(1, ids[name] ?? -1)
+                insertPostings.bind(2, ids[value] ?? -1)
+                insertPostings.bind(3, BlockIndexSchema.encodeRefs(refs))
+                try insertPostings.run()
+            }
+        }
+        try db.exec("COMMIT")
+    }
+}
+
+/// Reads a block's `index.db` (read-only, statements serialized by a lock).
+final class BlockIndexReader: @unchecked Sendable {
+    let db: SQLiteDatabase
+    let lock = NSLock()
+    let postingsStatement: SQLiteStatement
+    let valuesStatement: SQLiteStatement
+    let namesStatement: SQLiteStatement
+    let seriesStatement: SQLiteStatement
+    let seriesCount: Int
+
+    init(path: String, expectedSeries: Int) throws(BlockError) {
+        do {
+            guard Files.exists(path) else { throw SQLiteError(code: 14, message: "\(path): missing") }
+            db = try SQLiteDatabase(path: path, readOnly: true)
+            postingsStatement = try db.prepare("""
+                SELECT p.series FROM postings p JOIN symbols n ON n.id = p.name JOIN symbols v ON v.id = p.value
+                WHERE n.symbol = ? AND v.symbol = ?
+                """)
+            valuesStatement = try db.prepare("""
+                SELECT v.symbol FROM postings p JOIN symbols n ON n.id = p.name JOIN symbols v ON v.id = p.value
+                WHERE n.symbol = ?
+                """)
+            namesStatement = try db.prepare("SELECT DISTINCT n.symbol FROM postings p JOIN symbols n ON n.id = p.name")
+            seriesStatement = try db.prepare("SELECT labels, chunks FROM series WHERE id = ?")
+            let count = try db.prepare("SELECT count(*) FROM series")
+            _ = try count.step()
+            seriesCount = Int(count.int64(0))
+        } catch {
+            throw .index("\(error)")
+        }
+        guard seriesCount == expectedSeries else {
+            throw .index("\(path) has \(seriesCount) series, meta.json says \(expectedSeries)")
+        }
+    }
+
+    func series(_ id: SeriesRef) throws(BlockError) -> (Labels, [BlockChunkRef]) {
+        lock.lock()
+        defer { lock.unlock(); seriesStatement.reset() }
+        seriesStatement.bind(1, Int64(id))
+        do {
+            guard try seriesStatement.step() else { throw BlockError.index("series \(id) missing") }
+        } catch let e as SQLiteError {
+            throw BlockError.index(e.description)
+        } catch {
+            throw error as? BlockError ?? .index("\(error)")
+        }
+        guard let labels = LabelsText.decode(seriesStatement.text(0)),
+              let chunks = BlockIndexSchema.decodeChunks(seriesStatement.blob(1)) else {
+            throw .index("series \(id) is malformed")
+        }
+        return (labels, chunks)
+    }
+
+    func labelNames() -> [String] {
+        lock.lock()
+        defer { lock.unlock(); namesStatement.reset() }
+        var out: [String] = []
+        while (try? namesStatement.step()) == true { out.append(namesStatement.text(0)) }
+        return out.sorted()
+    }
+}
+
+extension BlockIndexReader: PostingsIndex {
+    func postings(name: String, value: String) -> [SeriesRef] {
+        lock.lock()
+        defer { lock.unlock(); postingsStatement.reset() }
+        postingsStatement.bind(1, name)
+        postingsStatement.bind(2, value)
+        guard (try? postingsStatement.step()) == true else { return [] }
+        return BlockIndexSchema.decodeRefs(postingsStatement.blob(0))
+    }
+
+    func labelValues(name: String) -> [String] {
+        lock.lock()
+        defer { lock.unlock(); valuesStatement.reset() }
+        valuesStatement.bind(1, name)
+        var out: [String] = []
+        while (try? valuesStatement.step()) == true { out.append(valuesStatement.text(0)) }
+        return out
+    }
+
+    func allPostings() -> [SeriesRef] {
+        (0..<SeriesRef(seriesCount)).map { $0 }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+@testable import TSDB
+
+/// Appends random scrape-like data: `series` series over `hours` hours at roughly `step` ms.
+func fillRandom(_ db: DB, series count: Int, from start: Int64, hours: Int64, step: Int64, rng: inout SplitMix64) throws {
+    let app = db.appender()
+    var t = start
+    let end = start + hours * 3_600_000
+    var values = (0..<count).map { _ in Double(rng.next() % 1000) }
+    while t < end {
+        for s in 0..<count where rng.next() % 10 != 0 {        // some scrapes miss
+            values[s] += Double(rng.next() % 5)
+            let v = rng.next() % 50 == 0 ? staleNaN : values[s]
+            try app.append(series("rand", ["s": "\(s)", "kind": s % 2 == 0 ? "even" : "odd"]), t + Int64(s), v)
+        }
+        try app.commit()
+        t += step + Int64(rng.next() % 100)
+    }
+}
+
+func expectSameData(_ a: [Labels: [(Int64, UInt64)]], _ b: [Labels: [(Int64, UInt64)]], _ comment: Comment,
+                    sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(a.keys.sorted() == b.keys.sorted(), comment, sourceLocation: sourceLocation)
+    for (k, samples) in a {
+        let other = b[k] ?? []
+        #expect(samples.map(\.0) == other.map(\.0) && samples.map(\.1) == other.map(\.1),
+                "\(comment): \(k) has \(samples.count) samples against \(other.count)", sourceLocation: sourceLocation)
+    }
+}
+
+func smallOptions() -> DBOptions {
+    var o = DBOptions()
+    o.walSegmentSize = 256 << 10
+    return o
+}
+
+@Suite(.serialized) struct BlockTests {
+    @Test func queriesAgreeBeforeAndAfterCompactionRestartAndRetention() throws {
+        var rng = SplitMix64(seed: 99)
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        var db = try DB.open(directory: dir, options: smallOptions())
+        let start: Int64 = 1_700_000_000_000 - 1_700_000_000_000 % 7_200_000
+        try fillRandom(db, series: 12, from: start, hours: 20, step: 60_000, rng: &rng)
+        let original = dump(db)
+        let ranges: [(Int64, Int64)] = [(start + 3_000_000, start + 9_000_000), (start, start + 20 * 3_600_000), (start + 7_199_999, start + 7_200_000)]
+        func slices(_ db: DB) -> [[Labels: [(Int64, UInt64)]]] {
+            ranges.map { r in
+                var out: [Labels: [(Int64, UInt64)]] = [:]
+                for (l, s) in read(db.querier(mint: r.0, maxt: r.1), [.equal("__name__", "rand")]) {
+                    out[l] = s.map { ($0.0, $0.1.bitPattern) }
+                }
+                return out
+            }
+        }
+        let originalSlices = slices(db)
+
+        try db.compact()
+        #expect(db.blocks.count >= 2)
+        #expect(db.blocks.contains { $0.meta.compaction.level > 1 }, "2h blocks were merged")
+        #expect(Checkpoint.latest(in: dir + "/wal") != nil)
+        expectSameData(original, dump(db), "after compaction")
+        for (a, b) in zip(originalSlices, slices(db)) { expectSameData(a, b, "range after compaction") }
+
+        db.close()
+        db = try DB.open(directory: dir, options: smallOptions())
+        #expect(db.replayStats.corruptions == 0 && db.blockProblems.isEmpty)
+        expectSameData(original, dump(db), "after restart")
+        for (a, b) in zip(originalSlices, slices(db)) { expectSameData(a, b, "range after restart") }
+
+        // New data after the restart keeps flowing into the head, then into blocks.
+        try fillRandom(db, series: 12, from: start + 20 * 3_600_000, hours: 4, step: 60_000, rng: &rng)
+        let extended = dump(db)
+        try db.compact()
+        expectSameData(extended, dump(db), "after a second compaction")
+
+        // Retention of untouched ranges: drop blocks wholly older than 10h before the newest.
+        db.close()
+        var options = smallOptions()
+        options.retentionTime = 10 * 3_600_000
+        db = try DB.open(directory: dir, options: options)
+        try db.compact()
+        let cutoff = db.blocks.first?.meta.minTime ?? .max
+        #expect(cutoff > start)
+        for (labels, samples) in extended {
+            let kept = samples.filter { $0.0 >= cutoff }
+            #expect(dump(db)[labels]?.map(\.0) == kept.map(\.0))
+        }
+        db.close()
+    }
+
+    @Test func sizeRetentionDeletesOldestBlocksFirst() throws {
+        var rng = SplitMix64(seed: 5)
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        var options = smallOptions()
+        options.retentionTime = 1000 * 3_600_000     // merges up to 100h windows
+        let db = try DB.open(directory: dir, options: options)
+        try fillRandom(db, series: 30, from: 0, hours: 12, step: 15_000, rng: &rng)
+        try db.compact()
+        let before = db.blocks
+        #expect(before.count >= 1)
+        db.close()
+        options.retentionSize = db.size - (before.first?.size ?? 0) / 2
+        let again = try DB.open(directory: dir, options: options)
+        try again.compact()
+        #expect(!again.blocks.contains { $0.meta.ulid == before.first?.meta.ulid })
+        #expect(again.size <= options.retentionSize!)
+        again.close()
+    }
+
+    @Test func indexIsReadableWithSQL() throws {
+        var rng = SplitMix64(seed: 7)
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        let db = try DB.open(directory: dir)
+        try fillRandom(db, series: 4, from: 0, hours: 4, step: 30_000, rng: &rng)
+        try db.compact()
+        let block = try #require(db.blocks.first)
+        let sql = try SQLiteDatabase(path: block.directory + "/index.db", readOnly: true)
+        let s = try sql.prepare("SELECT labels FROM series ORDER BY id")
+        var labels: [String] = []
+        while try s.step() { labels.append(s.text(0)) }
+        #expect(labels == labels.sorted())
+        #expect(labels.first == #"{__name__="rand",kind="even",s="0"}"#)
+        let p = try sql.prepare("SELECT count(*) FROM postings_readable WHERE name = 'kind'")
+        _ = try p.step()
+        #expect(p.int64(0) == 2)
+        #expect(block.meta.stats.numSeries == 4)
+        db.close()
+    }
+
+    @Test(arguments: ["meta", "index", "chunks", "chunkbytes"])
+    func damagedBlockIsReportedAndLeftOut(_ damage: String) throws {
+        var rng = SplitMix64(seed: 13)
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        var db = try DB.open(directory: dir)
+        try fillRandom(db, series: 5, from: 0, hours: 8, step: 30_000, rng: &rng)
+        try db.compact()
+        let victim = try #require(db.blocks.first)
+        let healthy = db.blocks.dropFirst().map(\.meta.ulid)
+        db.close()
+        switch damage {
+        case "meta": Files.remove(victim.directory + "/meta.json")
+        case "index": try Files.write(Array("not a database at all, just text".utf8), to: victim.directory + "/index.db")
+        case "chunks": try Files.write([1, 2, 3], to: victim.directory + "/chunks/000001")
+        default:
+            var bytes = try Files.readAll(victim.directory + "/chunks/000001")
+            bytes[bytes.count / 2] ^= 0x55
+            try Files.write(bytes, to: victim.directory + "/chunks/000001")
+        }
+        db = try DB.open(directory: dir)
+        defer { db.close() }
+        if damage == "chunkbytes" {
+            // The block opens; reading the damaged chunk reports an error instead of wrong data.
+            var set = db.querier(mint: .min, maxt: .max).select([.equal("__name__", "rand")], hints: nil)
+            var errors = 0
+            while set.next() {
+                var it = set.at().makeIterator()
+                while it.next() {}
+                if let e = it.error { errors += 1; #expect("\(e)".contains("checksum")) }
+            }
+            #expect(errors >= 1)
+        } else {
+            #expect(db.blockProblems.count == 1)
+            #expect(db.blockProblems[0].contains(victim.meta.ulid))
+            #expect(db.blocks.map(\.meta.ulid) == healthy)
+            // What remains is still served.
+            #expect(!dump(db).isEmpty)
+        }
+    }
+}
