@@ -61,7 +61,9 @@ public final class DB: Sendable {
         var options = options
         options.head.chunkRange = options.blockRange
         let (blocks, problems) = openBlocks(directory, logger: logger)
-        let head = Head(options: options.head)
+        let chunkFiles: HeadChunkFiles
+        do { chunkFiles = try HeadChunkFiles(directory: directory + "/chunks_head") } catch { throw .io(error) }
+        let head = Head(options: options.head, chunkFiles: chunkFiles)
         if let newest = blocks.map(\.meta.maxTime).max() { head.minValidTime.store(newest, ordering: .relaxed) }
         let walDirectory = directory + "/wal"
         let stats = head.replay(walDirectory: walDirectory, logger: logger)

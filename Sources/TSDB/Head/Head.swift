@@ -51,8 +51,16 @@ public final class Head: Sendable {
         }
     }
 
-    public init(options: HeadOptions = HeadOptions()) {
+    /// Where full chunks go to leave the heap; nil keeps them in memory.
+    let chunkFiles: HeadChunkFiles?
+
+    public convenience init(options: HeadOptions = HeadOptions()) {
+        self.init(options: options, chunkFiles: nil)
+    }
+
+    init(options: HeadOptions, chunkFiles: HeadChunkFiles?) {
         self.options = options
+        self.chunkFiles = chunkFiles
         stripes = StripeTable(count: options.stripeCount)
         stripeMask = UInt64(options.stripeCount - 1)
         stripeBits = UInt64(options.stripeCount.trailingZeroBitCount)

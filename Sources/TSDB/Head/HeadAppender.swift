@@ -69,11 +69,12 @@ public final class HeadAppender: Appender {
         var appended = 0, outOfOrder = 0
         var lo = Int64.max, hi = Int64.min
         let options = head.options
+        let chunkFiles = head.chunkFiles
         let minValid = head.minValidTime.load(ordering: .relaxed)
         for p in pending {
             let outcome = p.unmanaged._withUnsafeGuaranteedRef { series in
                 head.stripes.withLock(head.stripe(of: series.ref)) { _ in
-                    let o = p.t < minValid ? AppendOutcome.outOfOrder : series.append(p.t, p.v, options: options)
+                    let o = p.t < minValid ? AppendOutcome.outOfOrder : series.append(p.t, p.v, options: options, chunkFiles: chunkFiles)
                     series.pendingMaxTime = .min
                     return o
                 }

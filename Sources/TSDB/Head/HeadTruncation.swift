@@ -10,7 +10,7 @@ extension Head {
             stripes.withLock(i) { s in
                 for list in s.byHash.values {
                     for series in list {
-                        if series.open.count > 0 && series.open.maxTime < maxt { series.cut() }
+                        if series.open.count > 0 && series.open.maxTime < maxt { series.cut(chunkFiles) }
                         let chunks = series.sealed.filter { $0.minTime >= mint && $0.maxTime < maxt }
                         if !chunks.isEmpty { out.append((series.labels, chunks)) }
                     }
@@ -46,6 +46,7 @@ extension Head {
         for series in removed { postings.remove(series.ref, series.labels) }
         counters.seriesCreated.subtract(removed.count, ordering: .relaxed)
         graveyard.withLock { $0 = removed }
+        chunkFiles?.truncate(before: time)
         counters.raiseMinTime(to: time)
     }
 

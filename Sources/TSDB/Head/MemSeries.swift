@@ -61,14 +61,14 @@ final class MemSeries: @unchecked Sendable {
     /// Appends a committed sample; false when it is not newer than the newest (a duplicate of
     /// the newest with the same value is a no-op that returns true).
     @inline(__always)
-    func append(_ t: Int64, _ v: Double, options: HeadOptions) -> AppendOutcome {
+    func append(_ t: Int64, _ v: Double, options: HeadOptions, chunkFiles: HeadChunkFiles? = nil) -> AppendOutcome {
         if open.count > 0 {
             if t <= open.maxTime {
                 return t == open.maxTime && open.lastValue.bitPattern == v.bitPattern ? .duplicate : .outOfOrder
             }
             if open.count >= options.chunkSize
                 || floorDiv(t, options.chunkRange) != floorDiv(open.minTime, options.chunkRange) {
-                cut()
+                cut(chunkFiles)
             }
         } else if let last = sealed.last, t <= last.maxTime {
             return .outOfOrder
@@ -77,10 +77,13 @@ final class MemSeries: @unchecked Sendable {
         return .appended
     }
 
-    /// Seals the open chunk into the list of full chunks.
-    func cut() {
+    /// Seals the open chunk into the list of full chunks, moving its bytes to a mapped file
+    /// when there is one.
+    func cut(_ chunkFiles: HeadChunkFiles? = nil) {
         guard open.count > 0 else { return }
-        sealed.append(ChunkMeta(minTime: open.minTime, maxTime: open.maxTime, chunk: open.seal()))
+        let chunk = open.seal()
+        let stored = chunkFiles?.store(chunk, maxTime: open.maxTime) ?? chunk
+        sealed.append(ChunkMeta(minTime: open.minTime, maxTime: open.maxTime, chunk: stored))
         open = ChunkAppender()
     }
 

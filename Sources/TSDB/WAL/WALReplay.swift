@@ -86,12 +86,13 @@ extension Head {
             }
         case .samples(let samples):
             let options = self.options
+            let chunkFiles = self.chunkFiles
             let minValid = minValidTime.load(ordering: .relaxed)
             for s in samples {
                 if s.t < minValid { stats.samplesInBlocks += 1; continue }
                 let ref = state.alias[s.ref] ?? s.ref
                 let outcome: AppendOutcome? = stripes.withLock(stripe(of: ref)) { st in
-                    st.byRef[ref]?.takeUnretainedValue().append(s.t, s.v, options: options)
+                    st.byRef[ref]?.takeUnretainedValue().append(s.t, s.v, options: options, chunkFiles: chunkFiles)
                 }
                 switch outcome {
                 case .appended?:
