@@ -4,6 +4,7 @@ import TSDB
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .mallocCountTotal],
                                            maxDuration: .seconds(3), maxIterations: 200)
+    storageBenchmarks()
     let data = ScrapeLikeData(series: 1000, samples: 1200)
 
     // Bytes per sample of the codec, ours against the Gorilla baseline (the appendable

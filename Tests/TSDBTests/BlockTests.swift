@@ -119,7 +119,7 @@ func smallOptions() -> DBOptions {
         try db.compact()
         let block = try #require(db.blocks.first)
         let sql = try SQLiteDatabase(path: block.directory + "/index.db", readOnly: true)
-        let s = try sql.prepare("SELECT labels FROM series ORDER BY id")
+        let s = try sql.prepare("SELECT labels FROM series_readable ORDER BY id")
         var labels: [String] = []
         while try s.step() { labels.append(s.text(0)) }
         #expect(labels == labels.sorted())

@@ -26,14 +26,47 @@ struct BlockChunkRef {
 enum BlockIndexSchema {
     static let create = """
     CREATE TABLE symbols (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL UNIQUE);
-    CREATE TABLE series (id INTEGER PRIMARY KEY, labels TEXT NOT NULL,
-                         min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, chunks BLOB NOT NULL);
+    CREATE TABLE series (id INTEGER PRIMARY KEY, labels TEXT NOT NULL, chunks BLOB NOT NULL);
     CREATE TABLE postings (name INTEGER NOT NULL, value INTEGER NOT NULL, series BLOB NOT NULL,
                            PRIMARY KEY (name, value)) WITHOUT ROWID;
     CREATE VIEW postings_readable AS
         SELECT n.symbol AS name, v.symbol AS value, p.series AS series
         FROM postings p JOIN symbols n ON n.id = p.name JOIN symbols v ON v.id = p.value;
+    CREATE VIEW series_readable AS
+        SELECT s.id AS id,
+               (SELECT '{' || group_concat(n.symbol || '=' || json_quote(v.symbol), ',') || '}'
+                FROM json_each(s.labels) a JOIN json_each(s.labels) b ON b.key = a.key + 1
+                JOIN symbols n ON n.id = a.value JOIN symbols v ON v.id = b.value
+                WHERE a.key % 2 = 0) AS labels,
+               length(s.chunks) AS chunk_bytes
+        FROM series s;
     """
+
+    /// Labels as a JSON array of symbol ids, name and value alternating: `[3,17,5,20]`.
+    static func encodeLabels(_ labels: Labels, _ ids: [String: Int64]) -> String {
+        var out = "["
+        for (i, l) in labels.enumerated() {
+            if i > 0 { out += "," }
+            out += String(ids[l.name] ?? -1) + "," + String(ids[l.value] ?? -1)
+        }
+        return out + "]"
+    }
+
+    /// The label set of `encodeLabels`' text; nil when malformed or naming unknown symbols.
+    static func decodeLabels(_ text: String, symbol: (Int64) -> String?) -> Labels? {
+        guard text.hasPrefix("["), text.hasSuffix("]") else { return nil }
+        let ids = text.dropFirst().dropLast().split(separator: ",").map { Int64($0) }
+        guard ids.count % 2 == 0 else { return nil }
+        var pairs: [Label] = []
+        pairs.reserveCapacity(ids.count / 2)
+        var i = 0
+        while i < ids.count {
+            guard let n = ids[i], let v = ids[i + 1], let name = symbol(n), let value = symbol(v) else { return nil }
+            pairs.append(Label(name, value))
+            i += 2
+        }
+        return Labels(sorted: pairs)
+    }
 
     /// Chunk refs: count, then per chunk the min time (zigzag, from the previous chunk's max
     /// time), the span, and the ref as a delta from the previous ref.
@@ -93,11 +126,11 @@ enum BlockIndexSchema {
 }
 
 /// Writes a block's `index.db`: series must come in label order; their ids are 0, 1, 2, …
+/// Rows are kept until `finish()`, which writes symbols first so series can refer to them.
 final class BlockIndexWriter {
     let db: SQLiteDatabase
-    let insertSeries: SQLiteStatement
     var postings: [String: [String: [SeriesRef]]] = [:]
-    var nextID: SeriesRef = 0
+    var rows: [(labels: Labels, chunks: [UInt8])] = []
 
     init(path: String) throws(SQLiteError) {
         db = try SQLiteDatabase(path: path, readOnly: false)
@@ -105,18 +138,11 @@ final class BlockIndexWriter {
         try db.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=4096;")
         try db.exec(BlockIndexSchema.create)
         try db.exec("BEGIN")
-        insertSeries = try db.prepare("INSERT INTO series (id, labels, min_time, max_time, chunks) VALUES (?, ?, ?, ?, ?)")
     }
 
     func add(_ labels: Labels, chunks: [BlockChunkRef]) throws(SQLiteError) {
-        let id = nextID
-        nextID += 1
-        insertSeries.bind(1, Int64(id))
-        insertSeries.bind(2, LabelsText.encode(labels))
-        insertSeries.bind(3, chunks.first?.minTime ?? 0)
-        insertSeries.bind(4, chunks.last?.maxTime ?? 0)
-        insertSeries.bind(5, BlockIndexSchema.encodeChunks(chunks))
-        try insertSeries.run()
+        let id = SeriesRef(rows.count)
+        rows.append((labels, BlockIndexSchema.encodeChunks(chunks)))
         for l in labels { postings[l.name, default: [:]][l.value, default: []].append(id) }
     }
 
@@ -133,6 +159,13 @@ final class BlockIndexWriter {
             insertSymbol.bind(1, Int64(i))
             insertSymbol.bind(2, s)
             try insertSymbol.run()
+        }
+        let insertSeries = try db.prepare("INSERT INTO series (id, labels, chunks) VALUES (?, ?, ?)")
+        for (id, row) in rows.enumerated() {
+            insertSeries.bind(1, Int64(id))
+            insertSeries.bind(2, BlockIndexSchema.encodeLabels(row.labels, ids))
+            insertSeries.bind(3, row.chunks)
+            try insertSeries.run()
         }
         let insertPostings = try db.prepare("INSERT INTO postings (name, value, series) VALUES (?, ?, ?)")
         for (name, values) in postings {
@@ -155,6 +188,7 @@ final class BlockIndexReader: @unchecked Sendable {
     let valuesStatement: SQLiteStatement
     let namesStatement: SQLiteStatement
     let seriesStatement: SQLiteStatement
+    let symbolStatement: SQLiteStatement
     let seriesCount: Int
 
     init(path: String, expectedSeries: Int) throws(BlockError) {
@@ -171,6 +205,7 @@ final class BlockIndexReader: @unchecked Sendable {
                 """)
             namesStatement = try db.prepare("SELECT DISTINCT n.symbol FROM postings p JOIN symbols n ON n.id = p.name")
             seriesStatement = try db.prepare("SELECT labels, chunks FROM series WHERE id = ?")
+            symbolStatement = try db.prepare("SELECT symbol FROM symbols ORDER BY id")
             let count = try db.prepare("SELECT count(*) FROM series")
             _ = try count.step()
             seriesCount = Int(count.int64(0))
@@ -193,11 +228,25 @@ final class BlockIndexReader: @unchecked Sendable {
         } catch {
             throw error as? BlockError ?? .index("\(error)")
         }
-        guard let labels = LabelsText.decode(seriesStatement.text(0)),
+        guard let labels = BlockIndexSchema.decodeLabels(seriesStatement.text(0), symbol: symbol),
               let chunks = BlockIndexSchema.decodeChunks(seriesStatement.blob(1)) else {
             throw .index("series \(id) is malformed")
         }
         return (labels, chunks)
+    }
+
+    /// Symbols by id (dense from 0), read on first use (called under `lock`).
+    private var symbols: [String]?
+
+    private func symbol(_ id: Int64) -> String? {
+        if symbols == nil {
+            var all: [String] = []
+            while (try? symbolStatement.step()) == true { all.append(symbolStatement.text(0)) }
+            symbolStatement.reset()
+            symbols = all
+        }
+        guard let symbols, id >= 0, id < symbols.count else { return nil }
+        return symbols[Int(id)]
     }
 
     func labelNames() -> [String] {

@@ -8,9 +8,10 @@ import Glibc
 /// head spans. The files are a cache of the WAL (which alone is replayed on restart), so they
 /// carry no checksums and are deleted on open.
 ///
-/// Each segment is a sparse file of `segmentSize` bytes mapped whole; chunks are written with
-/// `pwrite` behind the last one. A segment is deleted once every chunk in it ends before the
-/// head's truncation time (chunks still referenced keep their mapping alive).
+/// Each segment is a file of `segmentSize` bytes allocated up front (so writing into it cannot
+/// run out of disk) and mapped whole; chunks are copied into the mapping behind the last one,
+/// without a system call. A segment is deleted once every chunk in it ends before the head's
+/// truncation time (chunks still referenced keep their mapping alive).
 final class HeadChunkFiles: @unchecked Sendable {
     final class Segment: @unchecked Sendable {
         let path: String
@@ -25,8 +26,13 @@ final class HeadChunkFiles: @unchecked Sendable {
             self.size = size
             fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             if fd < 0 { throw FileError("open", path) }
-            guard ftruncate(fd, off_t(size)) == 0,
-                  let p = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+            let reserved = posix_fallocate(fd, 0, off_t(size))
+            guard reserved == 0 else {
+                Glibc.close(fd)
+                Files.remove(path)
+                throw FileError("allocate", path, code: reserved)
+            }
+            guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
                 let e = FileError("map", path)
                 Glibc.close(fd)
                 throw e
@@ -68,12 +74,7 @@ final class HeadChunkFiles: @unchecked Sendable {
             current = s
         }
         guard let segment = current else { return nil }
-        var done = 0
-        while done < n {
-            let w = pwrite(segment.fd, src + done, n - done, off_t(segment.used + done))
-            if w < 0 { if errno == EINTR { continue }; return nil }
-            done += w
-        }
+        (segment.base + segment.used).copyMemory(from: src, byteCount: n)
         let bytes = UnsafeRawBufferPointer(start: segment.base + segment.used, count: n)
         segment.used += n
         segment.maxTime = max(segment.maxTime, maxTime)

@@ -11,7 +11,7 @@ enum WALRecord {
 }
 
 /// One sample in a samples record.
-struct WALSample {
+struct WALSample: Sendable {
     var ref: SeriesRef
     var t: Int64
     var v: Double

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 
 /// What a WAL replay did.
@@ -42,8 +43,12 @@ extension Head {
 
     struct ReplayState {
         var alias: [SeriesRef: SeriesRef] = [:]
+        /// Series by the sequence part of their ref (dense), to skip hashing per sample.
+        var bySequence: [Unmanaged<MemSeries>?] = []
         var minTime = Int64.max
         var maxTime = Int64.min
+        /// Samples waiting to be applied, by shard.
+        var shards: [[WALSample]] = [[], []]
     }
 
     /// Replays one segment; false when it was damaged (and repaired).
@@ -56,6 +61,7 @@ extension Head {
         } catch {
             result = SegmentReadResult(validBytes: 0, corruption: "\(error)")
         }
+        flushSamples(&state, &stats)
         guard let corruption = result.corruption else { return true }
         let size = Files.size(path) ?? 0
         var dropped = size - result.validBytes
@@ -79,33 +85,90 @@ extension Head {
     private func apply(_ record: WALRecord, _ state: inout ReplayState, _ stats: inout WALReplayStats) {
         switch record {
         case .series(let list):
+            // Samples already batched may refer to refs these records re-map: apply them first.
+            flushSamples(&state, &stats)
             for (ref, labels) in list {
                 let actual = restoreSeries(ref: ref, labels: labels)
                 if actual != ref { state.alias[ref] = actual }
+                let seq = Int(actual >> stripeBits)
+                if seq < 1 << 26 {
+                    if seq >= state.bySequence.count {
+                        state.bySequence += Array(repeating: nil, count: seq + 1025 - state.bySequence.count)
+                    }
+                    state.bySequence[seq] = stripes.withLock(stripe(of: actual)) { $0.byRef[actual] }
+                }
                 stats.series += 1
             }
         case .samples(let samples):
-            let options = self.options
-            let chunkFiles = self.chunkFiles
             let minValid = minValidTime.load(ordering: .relaxed)
-            for s in samples {
+            let noAliases = state.alias.isEmpty
+            for var s in samples {
                 if s.t < minValid { stats.samplesInBlocks += 1; continue }
-                let ref = state.alias[s.ref] ?? s.ref
-                let outcome: AppendOutcome? = stripes.withLock(stripe(of: ref)) { st in
-                    st.byRef[ref]?.takeUnretainedValue().append(s.t, s.v, options: options, chunkFiles: chunkFiles)
-                }
-                switch outcome {
-                case .appended?:
-                    stats.samples += 1
-                    state.minTime = min(state.minTime, s.t)
-                    state.maxTime = max(state.maxTime, s.t)
-                case nil: stats.unknownRefSamples += 1
-                default: break
-                }
+                if !noAliases { s.ref = state.alias[s.ref] ?? s.ref }
+                state.shards[Int(s.ref & 1)].append(s)
             }
+            if state.shards[0].count + state.shards[1].count >= 1 << 16 { flushSamples(&state, &stats) }
         case .tombstones:
             break
         }
+    }
+
+    /// Applies the batched samples: series are split over two shards by the low bit of their
+    /// ref (their stripe), so the shards touch disjoint series and run in parallel without
+    /// locks. Replay runs before the head is shared, so no other thread holds a stripe.
+    func flushSamples(_ state: inout ReplayState, _ stats: inout WALReplayStats) {
+        guard !state.shards[0].isEmpty || !state.shards[1].isEmpty else { return }
+        let shards = state.shards
+        let lookup = state.bySequence
+        let results = UnsafeMutableBufferPointer<ShardResult>.allocate(capacity: 2)
+        results.initialize(repeating: ShardResult())
+        defer { results.deallocate() }
+        nonisolated(unsafe) let out = results
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            out[k] = applyShard(shards[k], lookup)
+        }
+        for r in results {
+            stats.samples += r.appended
+            stats.unknownRefSamples += r.unknown
+            state.minTime = min(state.minTime, r.minTime)
+            state.maxTime = max(state.maxTime, r.maxTime)
+        }
+        state.shards[0].removeAll(keepingCapacity: true)
+        state.shards[1].removeAll(keepingCapacity: true)
+    }
+
+    struct ShardResult {
+        var appended = 0
+        var unknown = 0
+        var minTime = Int64.max
+        var maxTime = Int64.min
+    }
+
+    private func applyShard(_ samples: [WALSample], _ bySequence: [Unmanaged<MemSeries>?]) -> ShardResult {
+        var r = ShardResult()
+        let options = self.options
+        let chunkFiles = self.chunkFiles
+        for s in samples {
+            let ref = s.ref
+            let seq = Int(truncatingIfNeeded: ref >> stripeBits)
+            let outcome: AppendOutcome?
+            if seq >= 0 && seq < bySequence.count, let u = bySequence[seq], u._withUnsafeGuaranteedRef({ $0.ref == ref }) {
+                outcome = u._withUnsafeGuaranteedRef { $0.append(s.t, s.v, options: options, chunkFiles: chunkFiles) }
+            } else {
+                outcome = stripes.withLock(stripe(of: ref)) {
+                    $0.byRef[ref]?.takeUnretainedValue().append(s.t, s.v, options: options, chunkFiles: chunkFiles)
+                }
+            }
+            switch outcome {
+            case .appended?:
+                r.appended += 1
+                r.minTime = min(r.minTime, s.t)
+                r.maxTime = max(r.maxTime, s.t)
+            case nil: r.unknown += 1
+            default: break
+            }
+        }
+        return r
     }
 
     /// Creates a series with the ref the log gave it (or finds it when its labels exist);
