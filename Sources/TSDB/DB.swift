@@ -144,6 +144,7 @@ public final class DB: Sendable {
             let maxt = mint + range
             let closed = try wal.cut()
             raiseMinValidTime(maxt)
+            head.commitGate.drain()
             let series = head.chunksForBlock(mint: mint, maxt: maxt)
             if !series.isEmpty {
                 let meta = try BlockWriter.write(parent: directory, minTime: mint, maxTime: maxt, level: 1,

@@ -36,19 +36,24 @@ func smallOptions() -> DBOptions {
 }
 
 @Suite(.serialized) struct BlockTests {
-    @Test func queriesAgreeBeforeAndAfterCompactionRestartAndRetention() throws {
-        var rng = SplitMix64(seed: 99)
+    @Test(arguments: [99, 1234, 777] as [UInt64])
+    func queriesAgreeBeforeAndAfterCompactionRestartAndRetention(_ seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
         let dir = temporaryDirectory()
         defer { Files.remove(dir) }
         var db = try DB.open(directory: dir, options: smallOptions())
         let start: Int64 = 1_700_000_000_000 - 1_700_000_000_000 % 7_200_000
         try fillRandom(db, series: 12, from: start, hours: 20, step: 60_000, rng: &rng)
         let original = dump(db)
-        let ranges: [(Int64, Int64)] = [(start + 3_000_000, start + 9_000_000), (start, start + 20 * 3_600_000), (start + 7_199_999, start + 7_200_000)]
+        var ranges: [(Int64, Int64)] = [(start + 3_000_000, start + 9_000_000), (start, start + 20 * 3_600_000), (start + 7_199_999, start + 7_200_000)]
+        for _ in 0..<20 {
+            let a = start + Int64(rng.next() % (20 * 3_600_000)), b = a + Int64(rng.next() % (6 * 3_600_000))
+            ranges.append((a, b))
+        }
         func slices(_ db: DB) -> [[Labels: [(Int64, UInt64)]]] {
             ranges.map { r in
                 var out: [Labels: [(Int64, UInt64)]] = [:]
-                for (l, s) in read(db.querier(mint: r.0, maxt: r.1), [.equal("__name__", "rand")]) {
+                for (l, s) in read(db.querier(mint: r.0, maxt: r.1), [.equal("__name__", "rand"), .equal("kind", "odd")]) {
                     out[l] = s.map { ($0.0, $0.1.bitPattern) }
                 }
                 return out
@@ -86,6 +91,41 @@ func smallOptions() -> DBOptions {
         for (labels, samples) in extended {
             let kept = samples.filter { $0.0 >= cutoff }
             #expect(dump(db)[labels]?.map(\.0) == kept.map(\.0))
+        }
+        db.close()
+    }
+
+    @Test func compactionBesideAppendsAndQueriesLosesNothing() async throws {
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        let db = try DB.open(directory: dir, options: smallOptions())
+        let rounds = 12 * 60
+        let writer = Task.detached {
+            let app = db.appender()
+            for r in 0..<rounds {
+                for s in 0..<10 { try app.append(series("live", ["s": "\(s)"]), Int64(r) * 60_000, Double(r * 10 + s)) }
+                try app.commit()
+            }
+        }
+        let compactor = Task.detached {
+            var passes = 0
+            while passes < 400 {
+                try db.compact()
+                _ = read(db.querier(mint: .min, maxt: .max), [.equal("__name__", "live")])
+                passes += 1
+                if passes > 20, db.head.stats.maxTime >= Int64(rounds - 1) * 60_000 { break }
+            }
+        }
+        try await writer.value
+        try await compactor.value
+        try db.compact()
+        #expect(!db.blocks.isEmpty)
+        let got = read(db.querier(mint: .min, maxt: .max), [.equal("__name__", "live")])
+        #expect(got.count == 10)
+        for (labels, samples) in got {
+            let s = Int(labels["s"] ?? "") ?? -1
+            #expect(samples.map(\.0) == (0..<rounds).map { Int64($0) * 60_000 })
+            #expect(samples.map(\.1) == (0..<rounds).map { Double($0 * 10 + s) })
         }
         db.close()
     }

@@ -82,6 +82,17 @@ func verifyCrashStore(_ dir: String, series: Int, committed: Set<Int64>) throws 
         #expect(stored >= committed.count)
     }
 
+    @Test func aSecondProcessIsRefusedTheDirectory() throws {
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        let db = try DB.open(directory: dir)
+        defer { db.close() }
+        let child = try CrashChild([dir, "1", "65536"])
+        let lines = child.lines()
+        #expect(child.process.terminationStatus == 3)
+        #expect(lines.first?.contains("is in use by another process (pid \(getpid()))") == true, "\(lines)")
+    }
+
     @Test func fullDiskStopsIngestionAndCorruptsNothing() throws {
         let dir = temporaryDirectory()
         defer { Files.remove(dir) }

@@ -19,6 +19,8 @@ public final class Head: Sendable {
     nonisolated(unsafe) var wal: WAL?
     /// Samples older than this are rejected: their time range is in blocks already.
     let minValidTime = Atomic<Int64>(.min)
+    /// Held shared by commits while they apply samples (see `CommitGate`).
+    let commitGate = CommitGate()
     /// Series removed by the last truncation, kept alive until the next one.
     let graveyard = Mutex<[MemSeries]>([])
 

@@ -66,6 +66,11 @@ public final class HeadAppender: Appender {
                 throw error
             }
         }
+        head.commitGate.shared { apply() }
+    }
+
+    /// Applies the pending samples to their series (after they are logged).
+    private func apply() {
         var appended = 0, outOfOrder = 0
         var lo = Int64.max, hi = Int64.min
         let options = head.options
