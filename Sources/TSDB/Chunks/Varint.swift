@@ -46,6 +46,26 @@ struct ByteCursor {
     }
 
     mutating func readUnsigned() -> UInt64? {
+        // Fast path: ten bytes are there, so the longest varint needs no bounds checks.
+        if bytes.count &- offset >= 10, let base = bytes.baseAddress {
+            let p = (base + offset).assumingMemoryBound(to: UInt8.self)
+            var result: UInt64 = 0, shift: UInt64 = 0
+            for i in 0..<10 {
+                let b = p[i]
+                result |= UInt64(b & 0x7f) &<< shift
+                if b < 0x80 {
+                    if i == 9 && b > 1 { return nil }
+                    offset &+= i &+ 1
+                    return result
+                }
+                shift &+= 7
+            }
+            return nil
+        }
+        return readUnsignedSlow()
+    }
+
+    private mutating func readUnsignedSlow() -> UInt64? {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while let b = readByte() {
