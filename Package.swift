@@ -32,6 +32,8 @@ let package = Package(
             // exclusive access, so the runtime's dynamic exclusivity checks only cost time.
             swiftSettings: strictSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        // Generated scrape-like data for benchmarks and tests.
+        .target(name: "Workloads", dependencies: ["TSDB"], swiftSettings: strictSettings),
         .target(name: "PromQL", dependencies: ["TSDB"], swiftSettings: strictSettings),
         .target(name: "Scrape", dependencies: ["TSDB"], swiftSettings: strictSettings),
         .target(name: "Server", dependencies: ["TSDB", "PromQL", "Scrape"], swiftSettings: strictSettings),
@@ -43,7 +45,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "TSDBTests", dependencies: ["TSDB", "tsdb-crash-child"], swiftSettings: strictSettings),
+        .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Workloads", "tsdb-crash-child"], swiftSettings: strictSettings),
         // Appends until killed; the crash tests run it as a child process.
         .executableTarget(name: "tsdb-crash-child", dependencies: ["TSDB"], path: "Tests/CrashChild"),
         // Depends on the executable so that `swift test` builds the binary it runs.
@@ -52,6 +54,7 @@ let package = Package(
             name: "TSDBBenchmarks",
             dependencies: [
                 "TSDB",
+                "Workloads",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/TSDBBenchmarks",

@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import TSDB
+import Workloads
 
 /// A fresh directory under the system's temporary directory.
 func scratchDirectory(_ name: String) -> String {

@@ -1,5 +1,6 @@
 import Benchmark
 import TSDB
+import Workloads
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .mallocCountTotal],

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TSDB
+import Workloads
 
 /// Appends random scrape-like data: `series` series over `hours` hours at roughly `step` ms.
 func fillRandom(_ db: DB, series count: Int, from start: Int64, hours: Int64, step: Int64, rng: inout SplitMix64) throws {

@@ -1,5 +1,6 @@
 import Testing
 @testable import TSDB
+import Workloads
 
 /// Generators of timestamp runs and value runs, hostile and scrape-like.
 enum SampleGen {

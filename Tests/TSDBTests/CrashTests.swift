@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TSDB
+import Workloads
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Testing
 @testable import TSDB
+import Workloads
 
 @Suite struct LabelMatcherTests {
     struct Row: Sendable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TSDB
+import Workloads
 
 func temporaryDirectory(_ name: String = #function) -> String {
     let dir = NSTemporaryDirectory() + "sextant-\(name.filter(\.isLetter))-\(UUID().uuidString)"

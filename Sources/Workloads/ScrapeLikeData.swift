@@ -1,20 +1,21 @@
 import TSDB
 
-/// Scrape-like series: 15 s interval with ±50 ms uniform jitter; 40% counters rising by small
-/// integers, 30% gauges with 2-3 decimals (a random walk), 30% constants.
-struct ScrapeLikeData {
-    enum Kind: String, CaseIterable { case counter, gauge, constant }
+/// Scrape-like series for benchmarks: 15 s interval with uniform jitter (±50 ms by default);
+/// 40% counters rising by small integers, 30% gauges with 2-3 decimals (a random walk), 30%
+/// constants. Deterministic for a seed.
+public struct ScrapeLikeData: Sendable {
+    public enum Kind: String, CaseIterable, Sendable { case counter, gauge, constant }
 
-    struct Series {
-        let kind: Kind
-        let timestamps: [Int64]
-        let values: [Double]
+    public struct Series: Sendable {
+        public let kind: Kind
+        public let timestamps: [Int64]
+        public let values: [Double]
     }
 
-    let series: [Series]
-    var sampleCount: Int { series.reduce(0) { $0 + $1.timestamps.count } }
+    public let series: [Series]
+    public var sampleCount: Int { series.reduce(0) { $0 + $1.timestamps.count } }
 
-    init(series count: Int, samples: Int, seed: UInt64 = 42, jitter: Int64 = 50) {
+    public init(series count: Int, samples: Int, seed: UInt64 = 42, jitter: Int64 = 50) {
         var rng = SplitMix64(seed: seed)
         series = (0..<count).map { i in
             let kind: Kind = i % 10 < 4 ? .counter : (i % 10 < 7 ? .gauge : .constant)
@@ -47,7 +48,7 @@ struct ScrapeLikeData {
     }
 
     /// Each series cut into chunks of `size` samples.
-    func chunks(size: Int = 120, only: ChunkEncoding? = nil, kind: Kind? = nil) -> [Chunk] {
+    public func chunks(size: Int = 120, only: ChunkEncoding? = nil, kind: Kind? = nil) -> [Chunk] {
         var out: [Chunk] = []
         for s in series where kind == nil || s.kind == kind {
             var start = 0
@@ -62,10 +63,11 @@ struct ScrapeLikeData {
     }
 }
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+/// A small seeded generator (SplitMix64), so generated data and property tests reproduce.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
