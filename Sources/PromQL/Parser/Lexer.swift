@@ -1,0 +1,238 @@
+/// Splits a PromQL query into tokens. Durations are recognised where a number is directly
+/// followed by a unit letter (`5m`, `1h30m`, `500ms`).
+struct Lexer {
+    let query: String
+    let bytes: [UInt8]
+    var index = 0
+    /// Inside `[...]` a colon separates subquery range and step instead of starting a name.
+    var bracketDepth = 0
+
+    init(_ query: String) {
+        self.query = query
+        bytes = Array(query.utf8)
+    }
+
+    static func isIdentStart(_ b: UInt8) -> Bool {
+        (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || b == 95 || b == 58   // a-z A-Z _ :
+    }
+
+    static func isIdentPart(_ b: UInt8) -> Bool { isIdentStart(b) || isDigit(b) }
+    static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+
+    /// Every token, ending with `.eof`.
+    mutating func tokens() throws(ParseError) -> [Token] {
+        var out: [Token] = []
+        while true {
+            let t = try next()
+            out.append(t)
+            if t.kind == .eof { return out }
+        }
+    }
+
+    func error(_ message: String, _ at: Int) -> ParseError { ParseError(message, at: at, in: query) }
+
+    mutating func next() throws(ParseError) -> Token {
+        skipSpaceAndComments()
+        guard index < bytes.count else { return Token(kind: .eof, text: "", position: index) }
+        let start = index
+        let b = bytes[index]
+        if b == 58 && bracketDepth > 0 {
+            index += 1
+            return Token(kind: .op, text: ":", position: start)
+        }
+        if Lexer.isIdentStart(b) { return identifierOrSpecialNumber(start) }
+        if Lexer.isDigit(b) || (b == 46 && index + 1 < bytes.count && Lexer.isDigit(bytes[index + 1])) {
+            return try numberOrDuration(start)
+        }
+        if b == 34 || b == 39 || b == 96 { return try string(start, quote: b) }
+        return try op(start)
+    }
+
+    mutating func skipSpaceAndComments() {
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == 32 || b == 9 || b == 10 || b == 13 {
+                index += 1
+            } else if b == 35 {   // # comment to end of line
+                while index < bytes.count && bytes[index] != 10 { index += 1 }
+            } else {
+                return
+            }
+        }
+    }
+
+    func text(_ from: Int, _ to: Int) -> String { String(decoding: bytes[from..<to], as: UTF8.self) }
+
+    mutating func identifierOrSpecialNumber(_ start: Int) -> Token {
+        while index < bytes.count && Lexer.isIdentPart(bytes[index]) { index += 1 }
+        let word = text(start, index)
+        let lower = word.lowercased()
+        if lower == "inf" || lower == "nan" { return Token(kind: .number, text: word, position: start) }
+        return Token(kind: .identifier, text: word, position: start)
+    }
+
+    mutating func numberOrDuration(_ start: Int) throws(ParseError) -> Token {
+        // Hexadecimal.
+        if bytes[index] == 48, index + 1 < bytes.count, bytes[index + 1] == 120 || bytes[index + 1] == 88 {
+            index += 2
+            while index < bytes.count && (Lexer.isDigit(bytes[index]) || (bytes[index] | 32) >= 97 && (bytes[index] | 32) <= 102) { index += 1 }
+            return Token(kind: .number, text: text(start, index), position: start)
+        }
+        while index < bytes.count && Lexer.isDigit(bytes[index]) { index += 1 }
+        // A duration: digits followed by a unit, repeated.
+        if index < bytes.count, Duration.unitStart(bytes[index]) {
+            var j = start
+            var ok = false
+            while j < bytes.count && Lexer.isDigit(bytes[j]) {
+                while j < bytes.count && Lexer.isDigit(bytes[j]) { j += 1 }
+                guard let len = Duration.unitLength(bytes, j) else { ok = false; break }
+                j += len
+                ok = true
+            }
+            if ok && (j >= bytes.count || bytes[j] == 58 || !Lexer.isIdentPart(bytes[j])) {   // `5m:` in subqueries
+                index = j
+                return Token(kind: .duration, text: text(start, index), position: start)
+            }
+        }
+        if index < bytes.count && bytes[index] == 46 {
+            index += 1
+            while index < bytes.count && Lexer.isDigit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count && (bytes[index] == 101 || bytes[index] == 69) {
+            var j = index + 1
+            if j < bytes.count && (bytes[j] == 43 || bytes[j] == 45) { j += 1 }
+            if j < bytes.count && Lexer.isDigit(bytes[j]) {
+                index = j
+                while index < bytes.count && Lexer.isDigit(bytes[index]) { index += 1 }
+            }
+        }
+        if index < bytes.count && Lexer.isIdentStart(bytes[index]) {
+            throw error("bad number or duration syntax: \"\(text(start, index + 1))\"", start)
+        }
+        return Token(kind: .number, text: text(start, index), position: start)
+    }
+
+    mutating func string(_ start: Int, quote: UInt8) throws(ParseError) -> Token {
+        index += 1
+        var out: [UInt8] = []
+        while true {
+            guard index < bytes.count else { throw error("unterminated quoted string", start) }
+            let b = bytes[index]
+            index += 1
+            if b == quote { break }
+            if b == 92 && quote != 96 {   // backslash escapes, not in raw strings
+                guard index < bytes.count else { throw error("unterminated quoted string", start) }
+                let e = bytes[index]
+                index += 1
+                switch e {
+                case 110: out.append(10)            // \n
+                case 116: out.append(9)             // \t
+                case 114: out.append(13)            // \r
+                case 97: out.append(7)              // \a
+                case 98: out.append(8)              // \b
+                case 102: out.append(12)            // \f
+                case 118: out.append(11)            // \v
+                case 92, 34, 39: out.append(e)
+                case 120, 117, 85:                  // \xHH, \uHHHH, \UHHHHHHHH
+                    let n = e == 120 ? 2 : (e == 117 ? 4 : 8)
+                    guard index + n <= bytes.count, let v = UInt32(text(index, index + n), radix: 16) else {
+                        throw error("invalid escape sequence in string", index - 2)
+                    }
+                    index += n
+                    if e == 120 { out.append(UInt8(v & 0xff)) } else {
+                        guard let scalar = Unicode.Scalar(v) else { throw error("invalid unicode escape", index - n - 2) }
+                        out.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    }
+                case 48...55:                       // \ooo octal
+                    guard index + 2 <= bytes.count, let v = UInt8(text(index - 1, index + 2), radix: 8) else {
+                        throw error("invalid escape sequence in string", index - 2)
+                    }
+                    index += 2
+                    out.append(v)
+                default:
+                    throw error("unknown escape sequence \"\\\(Character(Unicode.Scalar(e)))\"", index - 2)
+                }
+            } else {
+                if b == 10 && quote != 96 { throw error("unterminated quoted string", start) }
+                out.append(b)
+            }
+        }
+        return Token(kind: .string, text: String(decoding: out, as: UTF8.self), position: start)
+    }
+
+    static let twoCharOps: Set<String> = ["==", "!=", ">=", "<=", "=~", "!~"]
+    static let oneCharOps: Set<UInt8> = Set("+-*/%^><=,(){}[]:@".utf8)
+
+    mutating func op(_ start: Int) throws(ParseError) -> Token {
+        if index + 1 < bytes.count {
+            let two = text(index, index + 2)
+            if Lexer.twoCharOps.contains(two) {
+                index += 2
+                return Token(kind: .op, text: two, position: start)
+            }
+        }
+        let b = bytes[index]
+        guard Lexer.oneCharOps.contains(b) else {
+            throw error("unexpected character: \(quoteLabelValueLike(text(index, min(index + 1, bytes.count))))", start)
+        }
+        index += 1
+        if b == 91 { bracketDepth += 1 } else if b == 93 && bracketDepth > 0 { bracketDepth -= 1 }
+        return Token(kind: .op, text: text(start, index), position: start)
+    }
+
+    func quoteLabelValueLike(_ s: String) -> String { "'\(s)'" }
+}
+
+/// Prometheus durations: `y w d h m s ms` units, largest first.
+public enum Duration {
+    static let units: [(String, Int64)] = [("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000),
+                                            ("h", 3_600_000), ("ms", 1), ("m", 60_000), ("s", 1000)]
+
+    static func unitStart(_ b: UInt8) -> Bool { "ywdhms".utf8.contains(b) }
+
+    /// Length of the unit at `i` (1 or 2), nil when there is none.
+    static func unitLength(_ bytes: [UInt8], _ i: Int) -> Int? {
+        guard i < bytes.count, unitStart(bytes[i]) else { return nil }
+        if bytes[i] == 109, i + 1 < bytes.count, bytes[i + 1] == 115 { return 2 }   // ms
+        return 1
+    }
+
+    /// Milliseconds of a duration such as `1h30m`; nil when malformed.
+    public static func parse(_ s: String) -> Int64? {
+        let b = Array(s.utf8)
+        var i = 0, total: Int64 = 0
+        guard !b.isEmpty else { return nil }
+        var lastUnit = -1
+        while i < b.count {
+            let start = i
+            while i < b.count && Lexer.isDigit(b[i]) { i += 1 }
+            guard i > start, let n = Int64(String(decoding: b[start..<i], as: UTF8.self)), let len = unitLength(b, i) else { return nil }
+            let unit = String(decoding: b[i..<(i + len)], as: UTF8.self)
+            guard let k = units.firstIndex(where: { $0.0 == unit }) else { return nil }
+            let order = [0, 1, 2, 3, 6, 4, 5][k]   // y w d h m s ms
+            guard order > lastUnit else { return nil }
+            lastUnit = order
+            let (m, o1) = n.multipliedReportingOverflow(by: units[k].1)
+            let (sum, o2) = total.addingReportingOverflow(m)
+            guard !o1 && !o2 else { return nil }
+            total = sum
+            i += len
+        }
+        return total
+    }
+
+    /// The canonical text of a duration: `1h30m`, `0s`, `-5m`.
+    public static func format(_ ms: Int64) -> String {
+        if ms == 0 { return "0s" }
+        var out = ms < 0 ? "-" : ""
+        var rest = ms.magnitude
+        for (unit, size) in [("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000),
+                             ("m", 60_000), ("s", 1000), ("ms", 1)] as [(String, UInt64)] {
+            if rest >= size {
+                out += "\(rest / size)\(unit)"
+                rest %= size
+            }
+        }
+        return out
+    }
+}
