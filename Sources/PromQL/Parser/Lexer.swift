@@ -80,12 +80,12 @@ struct Lexer {
         }
         while index < bytes.count && Lexer.isDigit(bytes[index]) { index += 1 }
         // A duration: digits followed by a unit, repeated.
-        if index < bytes.count, Duration.unitStart(bytes[index]) {
+        if index < bytes.count, PromQLDuration.unitStart(bytes[index]) {
             var j = start
             var ok = false
             while j < bytes.count && Lexer.isDigit(bytes[j]) {
                 while j < bytes.count && Lexer.isDigit(bytes[j]) { j += 1 }
-                guard let len = Duration.unitLength(bytes, j) else { ok = false; break }
+                guard let len = PromQLDuration.unitLength(bytes, j) else { ok = false; break }
                 j += len
                 ok = true
             }
@@ -184,7 +184,7 @@ struct Lexer {
 }
 
 /// Prometheus durations: `y w d h m s ms` units, largest first.
-public enum Duration {
+public enum PromQLDuration {
     static let units: [(String, Int64)] = [("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000),
                                             ("h", 3_600_000), ("ms", 1), ("m", 60_000), ("s", 1000)]
 

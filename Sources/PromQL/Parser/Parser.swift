@@ -176,7 +176,7 @@ public struct Parser {
                 let t = advance()
                 var sign: Int64 = 1
                 if isOp("-") { _ = advance(); sign = -1 } else if isOp("+") { _ = advance() }
-                guard peek.kind == .duration || (peek.kind == .number && peek.text == "0"), let d = Duration.parse(peek.kind == .number ? "0s" : peek.text) else {
+                guard peek.kind == .duration || (peek.kind == .number && peek.text == "0"), let d = PromQLDuration.parse(peek.kind == .number ? "0s" : peek.text) else {
                     throw error("unexpected \(describe(peek)) in offset, expected duration", peek)
                 }
                 _ = advance()
@@ -192,7 +192,7 @@ public struct Parser {
 
     mutating func rangeOrSubquery(_ e: Expr) throws(ParseError) -> Expr {
         let open = advance()
-        guard peek.kind == .duration, let range = Duration.parse(peek.text) else {
+        guard peek.kind == .duration, let range = PromQLDuration.parse(peek.text) else {
             throw error("unexpected \(describe(peek)) in subquery or range selector, expected duration", peek)
         }
         _ = advance()
@@ -210,7 +210,7 @@ public struct Parser {
         try expect(":", "subquery")
         var step: Int64?
         if peek.kind == .duration {
-            step = Duration.parse(advance().text)
+            step = PromQLDuration.parse(advance().text)
         }
         try expect("]", "subquery")
         guard e.type == .vector else {
@@ -421,7 +421,8 @@ public struct Parser {
             }
         }
         _ = advance()
-        let required = f.arguments.count - (f.optional > 0 ? f.optional : 0)
+        // optional -1: the last argument repeats any number of times, none included.
+        let required = f.arguments.count - (f.optional > 0 ? f.optional : (f.optional < 0 ? 1 : 0))
         let tooMany = f.optional >= 0 && args.count > f.arguments.count
         if args.count < required || tooMany {
             let expected = f.optional == 0 ? "\(f.arguments.count)" : (f.optional < 0 ? "at least \(required)" : "\(required) to \(f.arguments.count)")

@@ -7,9 +7,9 @@ extension Expr: CustomStringConvertible {
         case .number(let v): formatNumberLiteral(v)
         case .string(let s): quoteString(s)
         case .vectorSelector(let s): s.selectorText + s.modifierText
-        case .matrixSelector(let s, let r): s.selectorText + "[\(Duration.format(r))]" + s.modifierText
+        case .matrixSelector(let s, let r): s.selectorText + "[\(PromQLDuration.format(r))]" + s.modifierText
         case .subquery(let e, let r, let step, let offset, let at):
-            "\(e)[\(Duration.format(r)):\(step.map(Duration.format) ?? "")]"
+            "\(e)[\(PromQLDuration.format(r)):\(step.map(PromQLDuration.format) ?? "")]"
                 + VectorSelector(name: nil, matchers: [], offset: offset, at: at).modifierText
         case .call(let name, let args): "\(name)(\(args.map(\.description).joined(separator: ", ")))"
         case .aggregate(let op, let e, let p, let grouping, let without, let explicit):
@@ -63,8 +63,8 @@ extension VectorSelector {
         case .end?: out += " @ end()"
         case nil: break
         }
-        if offset > 0 { out += " offset \(Duration.format(offset))" }
-        if offset < 0 { out += " offset -\(Duration.format(-offset))" }
+        if offset > 0 { out += " offset \(PromQLDuration.format(offset))" }
+        if offset < 0 { out += " offset -\(PromQLDuration.format(-offset))" }
         return out
     }
 }
@@ -108,8 +108,9 @@ public func formatNumberLiteral(_ v: Double) -> String {
     return formatShortest(v, exponentThreshold: 21)
 }
 
-/// Shortest round-trip digits; exponent form (`1e+21`, `1e-05`) outside [1e-4, 10^threshold).
-public func formatShortest(_ v: Double, exponentThreshold: Int) -> String {
+/// Shortest round-trip digits; exponent form (`1e+21`, `1e-05`) outside [1e-4, 10^threshold),
+/// never with a nil threshold.
+public func formatShortest(_ v: Double, exponentThreshold: Int?) -> String {
     if v == 0 { return v.sign == .minus ? "-0" : "0" }
     // Swift's description gives the shortest round-trip digits; re-lay them out.
     var text = "\(v.magnitude)"
@@ -129,7 +130,7 @@ public func formatShortest(_ v: Double, exponentThreshold: Int) -> String {
     while digits.hasSuffix("0") && digits.count > 1 { digits.removeLast() }
     let exp10 = pointAt - 1
     let sign = v.sign == .minus ? "-" : ""
-    if exp10 < -4 || exp10 >= exponentThreshold {
+    if let exponentThreshold, exp10 < -4 || exp10 >= exponentThreshold {
         var mantissa = String(digits.first ?? "0")
         if digits.count > 1 { mantissa += "." + digits.dropFirst() }
         let e = abs(exp10)

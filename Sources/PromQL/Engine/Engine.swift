@@ -1,0 +1,126 @@
+import Foundation
+import TSDB
+
+/// Limits and defaults of query evaluation.
+public struct EngineOptions: Sendable {
+    /// How far back an instant selector looks for a sample (5m).
+    public var lookbackDelta: Int64 = 5 * 60_000
+    /// Longest a query may run.
+    public var timeout: Duration = .seconds(120)
+    /// Most samples a query may hold at once.
+    public var maxSamples = 50_000_000
+    /// Step of a subquery without one (Prometheus: the global evaluation interval, 1m).
+    public var defaultSubqueryStep: Int64 = 60_000
+
+    public init() {}
+}
+
+/// Why a query failed; `errorType` is the HTTP API's name for it.
+public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
+    case parse(ParseError)
+    case badData(String)
+    case timeout(String)
+    case canceled(String)
+    case tooManySamples
+    case execution(String)
+
+    public var errorType: String {
+        switch self {
+        case .parse, .badData: "bad_data"
+        case .timeout: "timeout"
+        case .canceled: "canceled"
+        case .tooManySamples, .execution: "execution"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .parse(let e): e.description
+        case .badData(let m), .execution(let m): m
+        case .timeout(let m): "query timed out in \(m)"
+        case .canceled(let m): "query was canceled in \(m)"
+        case .tooManySamples: "query processing would load too many samples into memory in query execution"
+        }
+    }
+}
+
+/// What the engine reads from: a querier for any time range (the DB, a head).
+public protocol Queryable: Sendable {
+    func querier(mint: Int64, maxt: Int64) -> any Querier
+}
+
+extension DB: Queryable {}
+extension Head: Queryable {
+    public func querier(mint: Int64, maxt: Int64) -> any Querier { querier(mint: mint, maxt: maxt) as HeadQuerier }
+}
+
+/// Evaluates PromQL with Prometheus 2.42's semantics over the storage protocols.
+public struct Engine: Sendable {
+    public let options: EngineOptions
+
+    public init(options: EngineOptions = EngineOptions()) {
+        self.options = options
+    }
+
+    /// Evaluates `query` at time `t` (milliseconds).
+    public func instantQuery(_ query: String, at t: Int64, on storage: any Queryable) throws(QueryError) -> QueryValue {
+        let expr: Expr
+        do { expr = try Parser.parse(query) } catch { throw .parse(error) }
+        return try evaluate(expr, start: t, end: t, step: 1, on: storage, instant: true)
+    }
+
+    /// Evaluates `query` at every `step` from `start` to `end` (milliseconds); the result is a
+    /// matrix.
+    public func rangeQuery(_ query: String, start: Int64, end: Int64, step: Int64,
+                           on storage: any Queryable) throws(QueryError) -> QueryValue {
+        let expr: Expr
+        do { expr = try Parser.parse(query) } catch { throw .parse(error) }
+        guard expr.type == .scalar || expr.type == .vector else {
+            throw .badData("invalid expression type \"\(expr.type.name)\" for range query, must be Scalar or instant Vector")
+        }
+        guard step > 0 else { throw .badData("zero or negative query resolution step widths are not accepted. Try a positive integer") }
+        guard end >= start else { throw .badData("end timestamp must not be before start time") }
+        return try evaluate(expr, start: start, end: end, step: step, on: storage, instant: false)
+    }
+
+    func evaluate(_ expr: Expr, start: Int64, end: Int64, step: Int64, on storage: any Queryable,
+                  instant: Bool) throws(QueryError) -> QueryValue {
+        let context = EvalContext(storage: storage, options: options, queryStart: start, queryEnd: end,
+                                  deadline: ContinuousClock.now.advanced(by: options.timeout))
+        let evaluator = Evaluator(context: context, start: start, end: end, interval: step)
+        let value = try evaluator.eval(expr)
+        return evaluator.result(value, instant: instant)
+    }
+}
+
+/// Shared by an evaluator and the evaluators of its subqueries.
+final class EvalContext {
+    let storage: any Queryable
+    let options: EngineOptions
+    let queryStart: Int64
+    let queryEnd: Int64
+    let deadline: ContinuousClock.Instant
+    var samples = 0
+    var checks = 0
+
+    init(storage: any Queryable, options: EngineOptions, queryStart: Int64, queryEnd: Int64, deadline: ContinuousClock.Instant) {
+        self.storage = storage
+        self.options = options
+        self.queryStart = queryStart
+        self.queryEnd = queryEnd
+        self.deadline = deadline
+    }
+
+    /// Counts samples held and checks the limits.
+    func hold(_ n: Int) throws(QueryError) {
+        samples += n
+        if samples > options.maxSamples { throw .tooManySamples }
+        checks += 1
+        if checks & 255 == 0, ContinuousClock.now > deadline { throw .timeout("expression evaluation") }
+    }
+
+    func checkDeadline() throws(QueryError) {
+        if ContinuousClock.now > deadline { throw .timeout("expression evaluation") }
+    }
+}
+
