@@ -61,5 +61,15 @@ let package = Package(
             path: "Benchmarks/TSDBBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "PromQLBenchmarks",
+            dependencies: [
+                "PromQL",
+                "TSDB",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/PromQLBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

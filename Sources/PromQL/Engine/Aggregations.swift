@@ -31,6 +31,19 @@ extension Evaluator {
         var values: [Double] = []
         for (g, list) in members.enumerated() {
             var y = StepSeries(labels: labels[g], steps: steps)
+            if op == .sum || op == .count || op == .group {
+                // Accumulate series by series: no per-step gathering.
+                for i in list {
+                    let s = input[i]
+                    for k in 0..<steps where s.present[k] {
+                        let add = op == .sum ? s.values[k] : 1
+                        y.values[k] = y.present[k] ? (op == .group ? 1 : y.values[k] + add) : add
+                        y.present[k] = true
+                    }
+                }
+                if !y.isEmpty { out.append(y) }
+                continue
+            }
             for k in 0..<steps {
                 values.removeAll(keepingCapacity: true)
                 for i in list where input[i].present[k] { values.append(input[i].values[k]) }

@@ -68,6 +68,8 @@ final class Evaluator {
             var out: [SeriesPoints] = []
             for s in series {
                 var ts: [Int64] = [], vs: [Double] = []
+                ts.reserveCapacity(steps)
+                vs.reserveCapacity(steps)
                 for k in 0..<steps where s.present[k] {
                     ts.append(time(k))
                     vs.append(s.values[k])

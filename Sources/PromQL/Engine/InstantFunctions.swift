@@ -217,12 +217,20 @@ extension Evaluator {
             groups[key]?.members.append((bound, i))
         }
         var out: [StepSeries] = []
+        var buckets: [(upper: Double, count: Double)] = []
         for key in order {
-            guard let g = groups[key] else { continue }
+            guard var g = groups[key] else { continue }
+            // Sorted once per group (stable, as bounds are fixed); each step only gathers counts.
+            g.members = g.members.enumerated().sorted { a, b in
+                a.element.bound != b.element.bound ? a.element.bound < b.element.bound : a.offset < b.offset
+            }.map(\.element)
             var y = StepSeries(labels: g.labels, steps: steps)
             for k in 0..<steps {
-                let buckets = g.members.filter { input[$0.series].present[k] }.map { (upper: $0.bound, count: input[$0.series].values[k]) }
-                if !buckets.isEmpty { y.set(k, bucketQuantile(q[k], buckets)) }
+                buckets.removeAll(keepingCapacity: true)
+                for m in g.members where input[m.series].present[k] {
+                    buckets.append((m.bound, input[m.series].values[k]))
+                }
+                if !buckets.isEmpty { y.set(k, bucketQuantile(q[k], &buckets)) }
             }
             if !y.isEmpty { out.append(y) }
         }
@@ -280,31 +288,35 @@ func parseGoFloat(_ s: String) -> Double? {
     }
 }
 
-/// Prometheus' quantile over cumulative histogram buckets (upper bound, cumulative count).
-func bucketQuantile(_ q: Double, _ input: [(upper: Double, count: Double)]) -> Double {
+/// Prometheus' quantile over cumulative histogram buckets (upper bound, cumulative count),
+/// given sorted by upper bound; the buffer is reused as scratch.
+func bucketQuantile(_ q: Double, _ buckets: inout [(upper: Double, count: Double)]) -> Double {
     if q.isNaN { return .nan }
     if q < 0 { return -.infinity }
     if q > 1 { return .infinity }
-    var buckets = input.sorted { $0.upper < $1.upper }
     guard let last = buckets.last, last.upper == .infinity else { return .nan }
     // Coalesce equal bounds, then force counts to be monotonic.
-    var merged: [(upper: Double, count: Double)] = []
-    for b in buckets {
-        if let l = merged.last, l.upper == b.upper { merged[merged.count - 1].count += b.count } else { merged.append(b) }
+    var n = 0
+    for i in buckets.indices {
+        if n > 0 && buckets[n - 1].upper == buckets[i].upper {
+            buckets[n - 1].count += buckets[i].count
+        } else {
+            buckets[n] = buckets[i]
+            n += 1
+        }
     }
-    buckets = merged
     var maxCount = buckets[0].count
-    for i in 1..<buckets.count {
+    for i in 1..<max(n, 1) {
         if buckets[i].count > maxCount { maxCount = buckets[i].count } else if buckets[i].count < maxCount { buckets[i].count = maxCount }
     }
-    guard buckets.count >= 2 else { return .nan }
-    let observations = buckets[buckets.count - 1].count
+    guard n >= 2 else { return .nan }
+    let observations = buckets[n - 1].count
     guard observations != 0 else { return .nan }
     var rank = q * observations
     // The first bucket (not counting +Inf) whose count reaches the rank.
-    var b = buckets.count - 1
-    for i in 0..<(buckets.count - 1) where buckets[i].count >= rank { b = i; break }
-    if b == buckets.count - 1 { return buckets[buckets.count - 2].upper }
+    var b = n - 1
+    for i in 0..<(n - 1) where buckets[i].count >= rank { b = i; break }
+    if b == n - 1 { return buckets[n - 2].upper }
     if b == 0 && buckets[0].upper <= 0 { return buckets[0].upper }
     var bucketStart = 0.0
     let bucketEnd = buckets[b].upper

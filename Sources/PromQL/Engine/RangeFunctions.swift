@@ -15,13 +15,16 @@ enum RangeFunction: String {
     var matrixArgument: Int { self == .quantileOverTime ? 1 : 0 }
 }
 
-/// The samples of one series inside one window.
+/// The samples of one series inside one window (views into the series' arrays, valid only
+/// inside the loop that made them).
 struct Window {
-    let ts: ArraySlice<Int64>
-    let vs: ArraySlice<Double>
+    let ts: UnsafeBufferPointer<Int64>
+    let vs: UnsafeBufferPointer<Double>
     /// Window end (the reference time) and range, in milliseconds.
     let end: Int64
     let range: Int64
+    /// False when the window is known to hold no counter reset (the correction loop is skipped).
+    var mayHaveResets = true
 
     var count: Int { ts.count }
 }
@@ -39,20 +42,35 @@ extension Evaluator {
             }
         }
         var out: [StepSeries] = []
+        let p0 = scalarArgs.first ?? [], p1 = scalarArgs.count > 1 ? scalarArgs[1] : []
         for r in source.series {
             var y = StepSeries(labels: f == .lastOverTime ? r.labels : r.labels.droppingMetricName, steps: steps)
-            var lo = 0, hi = 0
-            for k in 0..<steps {
-                let end = source.windowEnds[k], start = end - source.range
-                // Window ends only move forward (or stay put with @), so both bounds slide.
-                if lo > 0 && r.timestamps[lo - 1] >= start { lo = 0; hi = 0 }
-                while lo < r.timestamps.count && r.timestamps[lo] < start { lo += 1 }
-                if hi < lo { hi = lo }
-                while hi < r.timestamps.count && r.timestamps[hi] <= end { hi += 1 }
-                guard hi > lo else { continue }
-                let w = Window(ts: r.timestamps[lo..<hi], vs: r.values[lo..<hi], end: end, range: source.range)
-                let param = scalarArgs.isEmpty ? [] : scalarArgs.map { $0[k] }
-                if let v = apply(f, w, param, stepTime: time(k)) { y.set(k, v) }
+            // Positions where a counter drops, so windows without one skip the reset loop.
+            let counter = f == .rate || f == .increase
+            var resets: [Int] = []
+            if counter { for j in r.values.indices.dropFirst() where r.values[j] < r.values[j - 1] { resets.append(j) } }
+            r.timestamps.withUnsafeBufferPointer { times in
+                r.values.withUnsafeBufferPointer { values in
+                    var lo = 0, hi = 0, nextReset = 0
+                    for k in 0..<steps {
+                        let end = source.windowEnds[k], start = end - source.range
+                        // Window ends only move forward (or stay put with @), so both bounds slide.
+                        if lo > 0 && times[lo - 1] >= start { lo = 0; hi = 0 }
+                        while lo < times.count && times[lo] < start { lo += 1 }
+                        if hi < lo { hi = lo }
+                        while hi < times.count && times[hi] <= end { hi += 1 }
+                        guard hi > lo else { continue }
+                        var w = Window(ts: UnsafeBufferPointer(rebasing: times[lo..<hi]),
+                                       vs: UnsafeBufferPointer(rebasing: values[lo..<hi]), end: end, range: source.range)
+                        if counter {
+                            if nextReset > 0 && resets[nextReset - 1] > lo { nextReset = 0 }
+                            while nextReset < resets.count && resets[nextReset] <= lo { nextReset += 1 }
+                            w.mayHaveResets = nextReset < resets.count && resets[nextReset] < hi
+                        }
+                        let v = apply(f, w, p0.isEmpty ? 0 : p0[k], p1.isEmpty ? 0 : p1[k], stepTime: time(k))
+                        if let v { y.set(k, v) }
+                    }
+                }
             }
             if !y.isEmpty { out.append(y) }
         }
@@ -68,7 +86,8 @@ extension Evaluator {
         return y.isEmpty ? [] : [y]
     }
 
-    func apply(_ f: RangeFunction, _ w: Window, _ p: [Double], stepTime: Int64) -> Double? {
+    /// The function's value over one window; `p0`, `p1` are its scalar arguments at this step.
+    func apply(_ f: RangeFunction, _ w: Window, _ p0: Double, _ p1: Double, stepTime: Int64) -> Double? {
         switch f {
         case .rate: return extrapolatedRate(w, counter: true, rate: true)
         case .increase: return extrapolatedRate(w, counter: true, rate: false)
@@ -89,10 +108,10 @@ extension Evaluator {
         case .predictLinear:
             guard w.count >= 2 else { return nil }
             let (slope, intercept) = linearRegression(w, interceptTime: stepTime)
-            return intercept + slope * p[0]
+            return intercept + slope * p0
         case .holtWinters:
             guard w.count >= 2 else { return nil }
-            return holtWinters(w, smoothing: p[0], trend: p[1])
+            return holtWinters(w, smoothing: p0, trend: p1)
         case .resets:
             var n = 0
             for i in w.vs.indices.dropFirst() where w.vs[i] < w.vs[i - 1] { n += 1 }
@@ -127,7 +146,7 @@ extension Evaluator {
             }
             let variance = (aux + cAux) / count
             return f == .stdvarOverTime ? variance : variance.squareRoot()
-        case .quantileOverTime: return quantile(p[0], Array(w.vs))
+        case .quantileOverTime: return quantile(p0, Array(w.vs))
         }
     }
 
@@ -138,7 +157,7 @@ extension Evaluator {
         let first = w.vs[w.vs.startIndex], last = w.vs[w.vs.endIndex - 1]
         let firstT = w.ts[w.ts.startIndex], lastT = w.ts[w.ts.endIndex - 1]
         var result = last - first
-        if counter {
+        if counter && w.mayHaveResets {
             var previous = 0.0
             for v in w.vs {
                 if v < previous { result += previous }
@@ -199,7 +218,7 @@ extension Evaluator {
         return s1
     }
 
-    func average(_ vs: ArraySlice<Double>) -> Double {
+    func average(_ vs: UnsafeBufferPointer<Double>) -> Double {
         var mean = 0.0, count = 0.0, c = 0.0
         for v in vs {
             count += 1

@@ -25,11 +25,7 @@ extension Evaluator {
             let series = set.at()
             var it = series.makeIterator()
             var ts: [Int64] = [], vs: [Double] = []
-            while it.next() {
-                let (t, v) = it.at()
-                ts.append(t)
-                vs.append(v)
-            }
+            it.drain(timestamps: &ts, values: &vs)
             if let e = it.error { throw .execution("reading \(series.labels): \(e)") }
             try context.hold(ts.count)
             context.samples -= ts.count     // raw samples are transient; only selected points stay held

@@ -67,6 +67,28 @@ public struct ChunkSeriesIterator: SeriesIterator {
 
     public func at() -> (t: Int64, v: Double) { current.at() }
 
+    /// Decodes the remaining samples chunk by chunk, without going through `next()`.
+    public mutating func drain(timestamps: inout [Int64], values: inout [Double]) {
+        guard !done else { return }
+        var expected = 0
+        for c in chunks.dropFirst(max(index, 0)) { expected += (try? c.chunk.header().count) ?? 0 }
+        timestamps.reserveCapacity(timestamps.count + expected)
+        values.reserveCapacity(values.count + expected)
+        if !started {
+            guard seek(to: mint) else { return }
+        }
+        while true {
+            let (t, v) = current.at()
+            if t > maxt { done = true; return }
+            timestamps.append(t)
+            values.append(v)
+            if !current.next() {
+                if !nextChunk() { return }
+                continue
+            }
+        }
+    }
+
     mutating func nextChunk() -> Bool {
         if let e = current.error, index >= 0 { chunkError = e; return finish() }
         while index + 1 < chunks.count {

@@ -76,6 +76,19 @@ public protocol SeriesIterator {
     mutating func seek(to t: Int64) -> Bool
     func at() -> (t: Int64, v: Double)
     var error: (any Error)? { get }
+    /// Appends every remaining sample to the two arrays (one call instead of one per sample,
+    /// which matters behind an existential).
+    mutating func drain(timestamps: inout [Int64], values: inout [Double])
+}
+
+extension SeriesIterator {
+    public mutating func drain(timestamps: inout [Int64], values: inout [Double]) {
+        while next() {
+            let (t, v) = at()
+            timestamps.append(t)
+            values.append(v)
+        }
+    }
 }
 
 /// A series set over an array, already sorted.
