@@ -79,14 +79,20 @@ extension Evaluator {
         return Labels(sorted: labels.pairs.filter { !drop.contains($0.name) })
     }
 
-    func setAnd(_ a: [StepSeries], _ b: [StepSeries], _ m: VectorMatching, unless: Bool) -> [StepSeries] {
-        var rightPresence: [Labels: [Bool]] = [:]
-        for s in b {
+    /// For each signature, the steps at which some series with it is present.
+    func presenceBySignature(_ series: [StepSeries], _ m: VectorMatching) -> [Labels: [Bool]] {
+        var out: [Labels: [Bool]] = [:]
+        for s in series {
             let sig = signature(s.labels, m)
-            var p = rightPresence[sig] ?? Array(repeating: false, count: steps)
+            var p = out[sig] ?? Array(repeating: false, count: steps)
             for k in 0..<steps where s.present[k] { p[k] = true }
-            rightPresence[sig] = p
+            out[sig] = p
         }
+        return out
+    }
+
+    func setAnd(_ a: [StepSeries], _ b: [StepSeries], _ m: VectorMatching, unless: Bool) -> [StepSeries] {
+        let rightPresence = presenceBySignature(b, m)
         var out: [StepSeries] = []
         for s in a {
             let p = rightPresence[signature(s.labels, m)]
@@ -101,13 +107,7 @@ extension Evaluator {
     }
 
     func setOr(_ a: [StepSeries], _ b: [StepSeries], _ m: VectorMatching) throws(QueryError) -> [StepSeries] {
-        var leftPresence: [Labels: [Bool]] = [:]
-        for s in a {
-            let sig = signature(s.labels, m)
-            var p = leftPresence[sig] ?? Array(repeating: false, count: steps)
-            for k in 0..<steps where s.present[k] { p[k] = true }
-            leftPresence[sig] = p
-        }
+        let leftPresence = presenceBySignature(a, m)
         var out = a
         for s in b {
             let p = leftPresence[signature(s.labels, m)]

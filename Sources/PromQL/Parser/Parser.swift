@@ -374,15 +374,7 @@ public struct Parser {
             grouping = try labelList()
             explicit = true
         }
-        try expect("(", "aggregation")
-        var args: [Expr] = []
-        while !isOp(")") {
-            args.append(try expression(minPrecedence: 1))
-            if isOp(",") { _ = advance() } else if !isOp(")") {
-                throw error("unexpected \(describe(peek)) in aggregation, expected \",\" or \")\"", peek)
-            }
-        }
-        _ = advance()
+        let args = try arguments("aggregation")
         if isKeyword("by") || isKeyword("without") {
             if explicit { throw error("unexpected \(describe(peek)) in aggregation", peek) }
             without = isKeyword("without")
@@ -412,15 +404,7 @@ public struct Parser {
     }
 
     mutating func call(_ f: FunctionSignature, at t: Token) throws(ParseError) -> Expr {
-        try expect("(", "function call")
-        var args: [Expr] = []
-        while !isOp(")") {
-            args.append(try expression(minPrecedence: 1))
-            if isOp(",") { _ = advance() } else if !isOp(")") {
-                throw error("unexpected \(describe(peek)) in function call, expected \",\" or \")\"", peek)
-            }
-        }
-        _ = advance()
+        let args = try arguments("function call")
         // optional -1: the last argument repeats any number of times, none included.
         let required = f.arguments.count - (f.optional > 0 ? f.optional : (f.optional < 0 ? 1 : 0))
         let tooMany = f.optional >= 0 && args.count > f.arguments.count
@@ -435,6 +419,20 @@ public struct Parser {
             }
         }
         return .call(f.name, args)
+    }
+
+    /// `(expr, expr, …)`.
+    mutating func arguments(_ context: String) throws(ParseError) -> [Expr] {
+        try expect("(", context)
+        var args: [Expr] = []
+        while !isOp(")") {
+            args.append(try expression(minPrecedence: 1))
+            if isOp(",") { _ = advance() } else if !isOp(")") {
+                throw error("unexpected \(describe(peek)) in \(context), expected \",\" or \")\"", peek)
+            }
+        }
+        _ = advance()
+        return args
     }
 
     // MARK: - Binary expressions

@@ -5,7 +5,7 @@ extension Expr: CustomStringConvertible {
     public var description: String {
         switch self {
         case .number(let v): formatNumberLiteral(v)
-        case .string(let s): quoteString(s)
+        case .string(let s): quoteLabelValue(s)
         case .vectorSelector(let s): s.selectorText + s.modifierText
         case .matrixSelector(let s, let r): s.selectorText + "[\(PromQLDuration.format(r))]" + s.modifierText
         case .subquery(let e, let r, let step, let offset, let at):
@@ -49,7 +49,7 @@ extension VectorSelector {
     /// `name{matchers}` without modifiers.
     var selectorText: String {
         let rest = matchers.filter { !(name != nil && $0.name == Labels.metricName && $0.type == .equal) }
-            .map { "\($0.name)\($0.type.rawValue)\(quoteString($0.value))" }
+            .map { "\($0.name)\($0.type.rawValue)\(quoteLabelValue($0.value))" }
         if let name, rest.isEmpty { return name }
         return (name ?? "") + "{" + rest.joined(separator: ", ") + "}"
     }
@@ -75,28 +75,6 @@ func formatSeconds(_ ms: Int64) -> String {
     let m = ms.magnitude
     let frac = String(m % 1000)
     return "\(sign)\(m / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
-}
-
-/// A string literal in double quotes with Go-style escapes.
-func quoteString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if u.value < 0x20 || u.value == 0x7f {
-                let h = String(u.value, radix: 16)
-                out += "\\x" + (h.count < 2 ? "0" + h : h)
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
 }
 
 /// A number as Go's `%v` prints a float64 (Prometheus' literal printing): shortest digits,

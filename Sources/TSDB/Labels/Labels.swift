@@ -113,15 +113,24 @@ public struct Labels: Hashable, Sendable, RandomAccessCollection, Comparable, Cu
     }
 }
 
-/// A label value quoted and escaped as PromQL writes string literals.
+/// A string in double quotes with Go's escapes (`strconv.Quote`), as Prometheus prints label
+/// values and PromQL string literals.
 public func quoteLabelValue(_ s: String) -> String {
     var out = "\""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "\\": out += "\\\\"
+    for u in s.unicodeScalars {
+        switch u {
         case "\"": out += "\\\""
+        case "\\": out += "\\\\"
         case "\n": out += "\\n"
-        default: out.unicodeScalars.append(ch)
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if u.value < 0x20 || u.value == 0x7f {
+                let h = String(u.value, radix: 16)
+                out += "\\x" + (h.count < 2 ? "0" + h : h)
+            } else {
+                out.unicodeScalars.append(u)
+            }
         }
     }
     return out + "\""
