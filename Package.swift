@@ -19,6 +19,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -36,12 +38,22 @@ let package = Package(
         .target(name: "Workloads", dependencies: ["TSDB"], swiftSettings: strictSettings),
         .target(name: "PromQL", dependencies: ["TSDB"], swiftSettings: strictSettings),
         .target(name: "Scrape", dependencies: ["TSDB"], swiftSettings: strictSettings),
-        .target(name: "Server", dependencies: ["TSDB", "PromQL", "Scrape"], swiftSettings: strictSettings),
+        .target(
+            name: "Server",
+            dependencies: [
+                "TSDB", "PromQL", "Scrape",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "CLI",
             dependencies: [
-                "Server",
+                "Server", "TSDB", "PromQL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -49,6 +61,7 @@ let package = Package(
         // Appends until killed; the crash tests run it as a child process.
         .executableTarget(name: "tsdb-crash-child", dependencies: ["TSDB"], path: "Tests/CrashChild"),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TSDB", "Workloads"], swiftSettings: strictSettings),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "TSDB", "PromQL"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI"], swiftSettings: strictSettings),
         .executableTarget(

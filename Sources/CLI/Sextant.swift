@@ -1,16 +1,13 @@
 import ArgumentParser
+import Server
 
 /// The `sextant` command.
 @main
-struct Sextant: ParsableCommand {
+struct Sextant: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sextant",
         abstract: "A Prometheus-compatible metrics store and query server.",
-        version: BuildInfo.version
+        version: BuildInfo.current.version,
+        subcommands: [Serve.self]
     )
-}
-
-/// Version and build information printed by `--version`.
-enum BuildInfo {
-    static let version = "0.1.0"
 }

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PromQL
+import Server
+import TSDB
+
+/// `sextant serve`: the server, with Prometheus' flag names.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server: store under --storage.tsdb.path and answer the Prometheus HTTP API.",
+        discussion: """
+        Examples:
+          sextant serve
+          sextant serve --storage.tsdb.path /var/lib/sextant --web.listen-address 127.0.0.1:9090
+          sextant serve --storage.tsdb.retention.time 30d --query.timeout 1m
+        """
+    )
+
+    @Option(name: .customLong("config.file"), help: "Prometheus configuration file (scrape configuration).")
+    var configFile: String?
+
+    @Option(name: .customLong("storage.tsdb.path"), help: "Where the data is stored.")
+    var dataPath = "./data"
+
+    @Option(name: .customLong("storage.tsdb.retention.time"), help: "How long to keep data (e.g. 15d).")
+    var retentionTime = "15d"
+
+    @Option(name: .customLong("storage.tsdb.retention.size"), help: "Most bytes to keep (e.g. 512MB, 10GB); none by default.")
+    var retentionSize: String?
+
+    @Option(name: .customLong("web.listen-address"), help: "Address to listen on.")
+    var listenAddress = "0.0.0.0:9090"
+
+    @Option(name: .customLong("query.timeout"), help: "Longest a query may run.")
+    var queryTimeout = "2m"
+
+    @Option(name: .customLong("query.max-samples"), help: "Most samples a query may hold at once.")
+    var maxSamples = 50_000_000
+
+    @Option(name: .customLong("query.lookback-delta"), help: "How far back an instant selector looks.")
+    var lookbackDelta = "5m"
+
+    @Option(name: .customLong("query.max-concurrency"), help: "Most queries evaluated at once.")
+    var maxConcurrency = 20
+
+    @Flag(name: .customLong("web.enable-admin-api"), help: "Enable the admin endpoints.")
+    var enableAdminAPI = false
+
+    @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
+    var logLevel = "info"
+
+    @Option(name: .customLong("log.format"), help: "logfmt or json.")
+    var logFormat = "logfmt"
+
+    func run() async throws {
+        var options = ServerOptions()
+        options.dataDirectory = dataPath
+        guard let (host, port) = Serve.hostPort(listenAddress) else {
+            throw ValidationError("--web.listen-address: expected host:port, got \(listenAddress)")
+        }
+        options.host = host
+        options.port = port
+        options.db.retentionTime = try Serve.duration(retentionTime, flag: "storage.tsdb.retention.time")
+        if let retentionSize { options.db.retentionSize = try Serve.bytes(retentionSize) }
+        options.engine.timeout = .milliseconds(try Serve.duration(queryTimeout, flag: "query.timeout"))
+        options.engine.maxSamples = maxSamples
+        options.engine.lookbackDelta = try Serve.duration(lookbackDelta, flag: "query.lookback-delta")
+        options.maxConcurrency = maxConcurrency
+        options.enableAdminAPI = enableAdminAPI
+        guard let level = Serve.level(logLevel) else { throw ValidationError("--log.level: expected debug, info, warn or error") }
+        guard let format = LineLogHandler.Format(rawValue: logFormat) else { throw ValidationError("--log.format: expected logfmt or json") }
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
+        let logger = Logger(label: "sextant")
+        logger.info("starting Sextant \(BuildInfo.current.version): data in \(dataPath), listening on \(listenAddress)")
+        let server = try SextantServer(options: options, logger: logger)
+        try await server.run()
+    }
+
+    static func hostPort(_ s: String) -> (String, Int)? {
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(s[..<colon])
+        if host.isEmpty { host = "0.0.0.0" }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    static func duration(_ s: String, flag: String) throws -> Int64 {
+        guard let d = PromQLDuration.parse(s), d > 0 else { throw ValidationError("--\(flag): invalid duration \"\(s)\"") }
+        return d
+    }
+
+    /// `512MB`, `10GB`, `1TB` (powers of 1024, as Prometheus' units), or plain bytes.
+    static func bytes(_ s: String) throws -> Int {
+        let units: [(String, Int)] = [("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
+        for (u, m) in units where s.hasSuffix(u) {
+            if let n = Int(s.dropLast(u.count)), n > 0 { return n * m }
+        }
+        if let n = Int(s), n > 0 { return n }
+        throw ValidationError("--storage.tsdb.retention.size: invalid size \"\(s)\"")
+    }
+
+    static func level(_ s: String) -> Logger.Level? {
+        switch s {
+        case "debug": .debug
+        case "info": .info
+        case "warn": .warning
+        case "error": .error
+        default: nil
+        }
+    }
+}

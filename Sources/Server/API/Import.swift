@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import Scrape
+import TSDB
+
+extension PrometheusAPI {
+    /// POST /api/v1/import/prometheus: text-format lines with optional millisecond timestamps,
+    /// read as the body streams in and committed in batches. A bad line costs only itself.
+    /// The answer counts what was accepted (committed to the WAL) and rejected, with the
+    /// first reasons.
+    func importText(_ request: Request) async throws(APIError) -> [UInt8] {
+        let app = db.appender()
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var accepted = 0, rejected = 0, pending = 0
+        var reasons: [String] = []
+        var carry: [UInt8] = []
+
+        func line(_ bytes: ArraySlice<UInt8>) {
+            let text = Substring(decoding: bytes, as: UTF8.self)
+            do {
+                guard let sample = try SampleLineParser.parse(text) else { return }
+                try app.append(sample.labels, sample.timestamp ?? now, sample.value)
+                pending += 1
+            } catch {
+                rejected += 1
+                if reasons.count < 10 { reasons.append("\(error)") }
+            }
+        }
+        func commit() throws(APIError) {
+            do { try app.commit() } catch {
+                throw APIError(kind: .unavailable, message: "committing imported samples: \(error); \(accepted) samples were committed before")
+            }
+            accepted += pending
+            pending = 0
+        }
+
+        do {
+            for try await buffer in request.body {
+                carry.append(contentsOf: buffer.readableBytesView)
+                var start = carry.startIndex
+                while let nl = carry[start...].firstIndex(of: 10) {
+                    line(carry[start..<nl])
+                    start = nl + 1
+                    if pending >= 10_000 { try commit() }
+                }
+                carry.removeSubrange(carry.startIndex..<start)
+            }
+        } catch let e as APIError {
+            throw e
+        } catch {
+            app.rollback()
+            throw .badData("reading the request body: \(error)")
+        }
+        if !carry.isEmpty { line(carry[...]) }
+        try commit()
+        var w = JSONWriter()
+        w.raw("{\"accepted\":\(accepted),\"rejected\":\(rejected),\"errors\":")
+        w.strings(reasons)
+        w.raw("}")
+        return w.bytes
+    }
+}

@@ -1,0 +1,77 @@
+import PromQL
+import TSDB
+
+/// Builds JSON text directly, in the exact shapes and number formats of Prometheus' API.
+struct JSONWriter {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    mutating func raw(_ c: UInt8) { bytes.append(c) }
+
+    /// A JSON string with the escapes JSON requires.
+    mutating func string(_ s: String) {
+        bytes.append(34)
+        for b in s.utf8 {
+            switch b {
+            case 34: bytes.append(contentsOf: [92, 34])
+            case 92: bytes.append(contentsOf: [92, 92])
+            case 10: bytes.append(contentsOf: [92, 110])
+            case 13: bytes.append(contentsOf: [92, 114])
+            case 9: bytes.append(contentsOf: [92, 116])
+            case 0..<32:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(34)
+    }
+
+    /// `{"name":"value",…}` of a label set.
+    mutating func labels(_ l: Labels) {
+        raw("{")
+        for (i, p) in l.enumerated() {
+            if i > 0 { raw(",") }
+            string(p.name)
+            raw(":")
+            string(p.value)
+        }
+        raw("}")
+    }
+
+    /// Milliseconds as seconds with up to three decimals, as a JSON number (`1435781451.781`).
+    mutating func time(_ ms: Int64) { raw(formatSeconds(ms)) }
+
+    /// `[<seconds>,"<value>"]`.
+    mutating func point(_ t: Int64, _ v: Double) {
+        raw("[")
+        time(t)
+        raw(",\"")
+        raw(formatValue(v))
+        raw("\"]")
+    }
+
+    mutating func strings(_ list: [String]) {
+        raw("[")
+        for (i, s) in list.enumerated() {
+            if i > 0 { raw(",") }
+            string(s)
+        }
+        raw("]")
+    }
+}
+
+/// Milliseconds as Prometheus writes API times: seconds, a point and the milliseconds with
+/// trailing zeros dropped (`1.5`, `12`, `-0.25`).
+func formatSeconds(_ ms: Int64) -> String {
+    let sign = ms < 0 ? "-" : ""
+    let m = ms.magnitude
+    let whole = m / 1000, frac = m % 1000
+    if frac == 0 { return "\(sign)\(whole)" }
+    var f = String(frac)
+    f = String(repeating: "0", count: 3 - f.count) + f
+    while f.hasSuffix("0") { f.removeLast() }
+    return "\(sign)\(whole).\(f)"
+}

@@ -1,0 +1,231 @@
+import Foundation
+import Hummingbird
+import Logging
+import PromQL
+import Scrape
+import TSDB
+
+/// Prometheus' HTTP API v1 over a `DB`: queries, series and label metadata, import, status.
+struct PrometheusAPI: Sendable {
+    let db: DB
+    let engine: Engine
+    let limiter: QueryLimiter
+    let build: BuildInfo
+    let metrics: ServerMetrics
+    /// Most points a range query may return per series.
+    static let maxPoints = 11_000
+
+    func register(on router: Router<BasicRequestContext>) {
+        for path in ["/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/api/v1/labels"] {
+            let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
+                await handle(path, request)
+            }
+            router.get(RouterPath(path), use: handler)
+            router.post(RouterPath(path), use: handler)
+        }
+        router.get("/api/v1/label/:name/values") { request, context in
+            let name = context.parameters.get("name") ?? ""
+            return await respond { () throws(APIError) in try labelValues(name, try await parameters(request)) }
+        }
+        router.get("/api/v1/status/buildinfo") { _, _ in json(build.json) }
+        router.post("/api/v1/import/prometheus") { request, _ in
+            await respond { () throws(APIError) in try await importText(request) }
+        }
+    }
+
+    func handle(_ path: String, _ request: Request) async -> Response {
+        await respond { () throws(APIError) in
+            let p = try await parameters(request)
+            switch path {
+            case "/api/v1/query": return try await query(p)
+            case "/api/v1/query_range": return try await queryRange(p)
+            case "/api/v1/series": return try series(p)
+            default: return try labelNames(p)
+            }
+        }
+    }
+
+    /// Wraps a handler: success bodies go out as `{"status":"success","data":…}`, errors in the
+    /// error envelope with Prometheus' status codes.
+    func respond(_ body: () async throws(APIError) -> [UInt8]) async -> Response {
+        do {
+            let data = try await body()
+            var w = JSONWriter(capacity: data.count + 32)
+            w.raw("{\"status\":\"success\",\"data\":")
+            w.bytes.append(contentsOf: data)
+            w.raw("}")
+            return json(w.bytes)
+        } catch {
+            return json(error.json, status: error.status)
+        }
+    }
+
+    func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Query string and, for form posts, the body's parameters.
+    func parameters(_ request: Request) async throws(APIError) -> Parameters {
+        var p = Parameters()
+        if let q = request.uri.query { p.add(urlEncoded: Substring(q)) }
+        if request.method == .post, request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+            var r = request
+            guard let body = try? await r.collectBody(upTo: 8 << 20) else { throw .badData("request body too large or unreadable") }
+            p.add(urlEncoded: Substring(String(buffer: body)))
+        }
+        return p
+    }
+
+    func parseMatchers(_ texts: [String]) throws(APIError) -> [[LabelMatcher]] {
+        var out: [[LabelMatcher]] = []
+        for t in texts {
+            do { out.append(try Parser.parseSelector(t).matchers) } catch {
+                throw .badData("invalid parameter \"match[]\": \(error)")
+            }
+        }
+        return out
+    }
+
+    // MARK: - Queries
+
+    func query(_ p: Parameters) async throws(APIError) -> [UInt8] {
+        guard let q = p.first("query") else { throw .badData("invalid parameter \"query\": parse error: no expression found in input") }
+        let t = try p.time("time", default: Int64(Date().timeIntervalSince1970 * 1000))
+        let engine = self.engine, db = self.db
+        let started = ContinuousClock.now
+        let result = await limiter.run { Result { () throws(QueryError) in try engine.instantQuery(q, at: t, on: db) } }
+        metrics.observeQuery(ContinuousClock.now - started)
+        switch result {
+        case .success(let v): return encode(v)
+        case .failure(let e): throw APIError(e)
+        }
+    }
+
+    func queryRange(_ p: Parameters) async throws(APIError) -> [UInt8] {
+        guard let q = p.first("query") else { throw .badData("invalid parameter \"query\": parse error: no expression found in input") }
+        let start = try p.time("start"), end = try p.time("end")
+        guard end >= start else { throw .badData("invalid parameter \"end\": end timestamp must not be before start time") }
+        let step = try p.duration("step")
+        guard step > 0 else { throw .badData("invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer") }
+        guard (end - start) / step < Int64(PrometheusAPI.maxPoints) else {
+            throw .badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
+        }
+        let engine = self.engine, db = self.db
+        let started = ContinuousClock.now
+        let result = await limiter.run {
+            Result { () throws(QueryError) in try engine.rangeQuery(q, start: start, end: end, step: step, on: db) }
+        }
+        metrics.observeQuery(ContinuousClock.now - started)
+        switch result {
+        case .success(let v): return encode(v)
+        case .failure(let e): throw APIError(e)
+        }
+    }
+
+    func encode(_ v: QueryValue) -> [UInt8] {
+        var w = JSONWriter(capacity: 1024)
+        w.raw("{\"resultType\":")
+        w.string(v.resultType)
+        w.raw(",\"result\":")
+        switch v {
+        case .scalar(let t, let x): w.point(t, x)
+        case .string(let t, let s):
+            w.raw("[")
+            w.time(t)
+            w.raw(",")
+            w.string(s)
+            w.raw("]")
+        case .vector(let samples):
+            w.raw("[")
+            for (i, s) in samples.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.raw("{\"metric\":")
+                w.labels(s.labels)
+                w.raw(",\"value\":")
+                w.point(s.t, s.v)
+                w.raw("}")
+            }
+            w.raw("]")
+        case .matrix(let series):
+            w.raw("[")
+            for (i, s) in series.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.raw("{\"metric\":")
+                w.labels(s.labels)
+                w.raw(",\"values\":[")
+                for k in s.timestamps.indices {
+                    if k > 0 { w.raw(",") }
+                    w.point(s.timestamps[k], s.values[k])
+                }
+                w.raw("]}")
+            }
+            w.raw("]")
+        }
+        w.raw("}")
+        return w.bytes
+    }
+
+    // MARK: - Metadata
+
+    func timeRange(_ p: Parameters) throws(APIError) -> (Int64, Int64) {
+        let start = try p.time("start", default: Parameters.minTime)
+        let end = try p.time("end", default: Parameters.maxTime)
+        return (start, end)
+    }
+
+    func series(_ p: Parameters) throws(APIError) -> [UInt8] {
+        let texts = p.all("match[]")
+        guard !texts.isEmpty else { throw .badData("no match[] parameter provided") }
+        let sets = try parseMatchers(texts)
+        let (start, end) = try timeRange(p)
+        let q = db.querier(mint: start, maxt: end)
+        var seen = Set<Labels>()
+        var all: [Labels] = []
+        for m in sets {
+            var set = q.select(m, hints: nil)
+            while set.next() {
+                let labels = set.at().labels
+                if seen.insert(labels).inserted { all.append(labels) }
+            }
+            if let e = set.error { throw APIError(kind: .execution, message: "\(e)") }
+        }
+        all.sort { Labels.compare($0, $1) < 0 }
+        var w = JSONWriter(capacity: all.count * 64 + 2)
+        w.raw("[")
+        for (i, l) in all.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.labels(l)
+        }
+        w.raw("]")
+        return w.bytes
+    }
+
+    func labelNames(_ p: Parameters) throws(APIError) -> [UInt8] {
+        let (start, end) = try timeRange(p)
+        let q = db.querier(mint: start, maxt: end)
+        let sets = try parseMatchers(p.all("match[]"))
+        var names = Set<String>()
+        if sets.isEmpty { names.formUnion(q.labelNames([])) }
+        for m in sets { names.formUnion(q.labelNames(m)) }
+        var w = JSONWriter()
+        w.strings(names.sorted())
+        return w.bytes
+    }
+
+    func labelValues(_ name: String, _ p: Parameters) throws(APIError) -> [UInt8] {
+        guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }),
+              !(name.utf8.first.map { $0 >= 48 && $0 <= 57 } ?? true) else {
+            throw .badData("invalid label name: \"\(name)\"")
+        }
+        let (start, end) = try timeRange(p)
+        let q = db.querier(mint: start, maxt: end)
+        let sets = try parseMatchers(p.all("match[]"))
+        var values = Set<String>()
+        if sets.isEmpty { values.formUnion(q.labelValues(name, [])) }
+        for m in sets { values.formUnion(q.labelValues(name, m)) }
+        var w = JSONWriter()
+        w.strings(values.sorted())
+        return w.bytes
+    }
+}

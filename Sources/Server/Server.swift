@@ -1,3 +1,0 @@
-import TSDB
-import PromQL
-import Scrape

@@ -1,0 +1,91 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import Server
+import TSDB
+
+/// The real server module on a real loopback socket, with a temporary data directory.
+final class RunningServer: @unchecked Sendable {
+    let server: SextantServer
+    let directory: String
+    let task: Task<Void, any Error>
+    let port: Int
+
+    static func start(adminAPI: Bool = false) async throws -> RunningServer {
+        let dir = NSTemporaryDirectory() + "sextant-server-\(UUID().uuidString)"
+        var options = ServerOptions()
+        options.host = "127.0.0.1"
+        options.port = 0
+        options.dataDirectory = dir
+        options.enableAdminAPI = adminAPI
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let server = try SextantServer(options: options, logger: logger)
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = server.application { port in continuation.yield(port) }
+        let task = Task { try await app.runService() }
+        var port = 0
+        for await p in stream { port = p; break }
+        return RunningServer(server: server, directory: dir, task: task, port: port)
+    }
+
+    init(server: SextantServer, directory: String, task: Task<Void, any Error>, port: Int) {
+        self.server = server
+        self.directory = directory
+        self.task = task
+        self.port = port
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+        server.db.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    struct Reply {
+        let status: Int
+        let body: Data
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    func get(_ pathAndQuery: String) async throws -> Reply {
+        try await send(URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(pathAndQuery)")!))
+    }
+
+    func post(_ path: String, form: [(String, String)]) async throws -> Reply {
+        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        r.httpMethod = "POST"
+        r.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        r.httpBody = Data(form.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&").utf8)
+        return try await send(r)
+    }
+
+    func post(_ path: String, body: String) async throws -> Reply {
+        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        r.httpMethod = "POST"
+        r.httpBody = Data(body.utf8)
+        return try await send(r)
+    }
+
+    func send(_ r: URLRequest) async throws -> Reply {
+        let (data, response) = try await URLSession.shared.data(for: r)
+        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+
+    func encode(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+}
+
+func q(_ s: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+}
