@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "TSDB", "PromQL", "Scrape",
+                "TSDB", "PromQL", "Scrape", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -68,12 +68,20 @@ struct Serve: AsyncParsableCommand {
         options.engine.lookbackDelta = try Serve.duration(lookbackDelta, flag: "query.lookback-delta")
         options.maxConcurrency = maxConcurrency
         options.enableAdminAPI = enableAdminAPI
+        options.configFile = configFile
+        options.flags = [
+            "config.file": configFile ?? "", "storage.tsdb.path": dataPath,
+            "storage.tsdb.retention.time": retentionTime, "storage.tsdb.retention.size": retentionSize ?? "0B",
+            "web.listen-address": listenAddress, "query.timeout": queryTimeout, "query.max-samples": String(maxSamples),
+            "query.lookback-delta": lookbackDelta, "query.max-concurrency": String(maxConcurrency),
+            "web.enable-admin-api": String(enableAdminAPI), "log.level": logLevel, "log.format": logFormat,
+        ]
         guard let level = Serve.level(logLevel) else { throw ValidationError("--log.level: expected debug, info, warn or error") }
         guard let format = LineLogHandler.Format(rawValue: logFormat) else { throw ValidationError("--log.format: expected logfmt or json") }
         LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
         let logger = Logger(label: "sextant")
         logger.info("starting Sextant \(BuildInfo.current.version): data in \(dataPath), listening on \(listenAddress)")
-        let server = try SextantServer(options: options, logger: logger)
+        let server = SextantServer(options: options, logger: logger)
         try await server.run()
     }
 

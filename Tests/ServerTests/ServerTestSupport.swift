@@ -23,7 +23,8 @@ final class RunningServer: @unchecked Sendable {
         options.enableAdminAPI = adminAPI
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let server = try SextantServer(options: options, logger: logger)
+        let server = SextantServer(options: options, logger: logger)
+        try server.openStorage()
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = server.application { port in continuation.yield(port) }
         let task = Task { try await app.runService() }
@@ -42,7 +43,7 @@ final class RunningServer: @unchecked Sendable {
     func stop() async {
         task.cancel()
         _ = try? await task.value
-        server.db.close()
+        server.db?.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
 

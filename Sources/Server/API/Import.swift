@@ -9,7 +9,7 @@ extension PrometheusAPI {
     /// The answer counts what was accepted (committed to the WAL) and rejected, with the
     /// first reasons.
     func importText(_ request: Request) async throws(APIError) -> [UInt8] {
-        let app = db.appender()
+        let app = try db.appender()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var accepted = 0, rejected = 0, pending = 0
         var reasons: [String] = []
@@ -17,6 +17,10 @@ extension PrometheusAPI {
 
         func line(_ bytes: ArraySlice<UInt8>) {
             let text = Substring(decoding: bytes, as: UTF8.self)
+            if text.hasPrefix("#") {
+                metadata.record(commentLine: text)
+                return
+            }
             do {
                 guard let sample = try SampleLineParser.parse(text) else { return }
                 try app.append(sample.labels, sample.timestamp ?? now, sample.value)

@@ -7,11 +7,16 @@ import TSDB
 
 /// Prometheus' HTTP API v1 over a `DB`: queries, series and label metadata, import, status.
 struct PrometheusAPI: Sendable {
-    let db: DB
+    let storage: StorageState
     let engine: Engine
     let limiter: QueryLimiter
     let build: BuildInfo
     let metrics: ServerMetrics
+    let metadata: MetadataStore
+    let options: ServerOptions
+    let startTime: Date
+
+    var db: DB { get throws(APIError) { try storage.get() } }
     /// Most points a range query may return per series.
     static let maxPoints = 11_000
 
@@ -28,6 +33,7 @@ struct PrometheusAPI: Sendable {
             return await respond { () throws(APIError) in try labelValues(name, try await parameters(request)) }
         }
         router.get("/api/v1/status/buildinfo") { _, _ in json(build.json) }
+        registerStatus(on: router)
         router.post("/api/v1/import/prometheus") { request, _ in
             await respond { () throws(APIError) in try await importText(request) }
         }
@@ -92,7 +98,7 @@ struct PrometheusAPI: Sendable {
     func query(_ p: Parameters) async throws(APIError) -> [UInt8] {
         guard let q = p.first("query") else { throw .badData("invalid parameter \"query\": parse error: no expression found in input") }
         let t = try p.time("time", default: Int64(Date().timeIntervalSince1970 * 1000))
-        let engine = self.engine, db = self.db
+        let engine = self.engine, db = try self.db
         let started = ContinuousClock.now
         let result = await limiter.run { Result { () throws(QueryError) in try engine.instantQuery(q, at: t, on: db) } }
         metrics.observeQuery(ContinuousClock.now - started)
@@ -111,7 +117,7 @@ struct PrometheusAPI: Sendable {
         guard (end - start) / step < Int64(PrometheusAPI.maxPoints) else {
             throw .badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
         }
-        let engine = self.engine, db = self.db
+        let engine = self.engine, db = try self.db
         let started = ContinuousClock.now
         let result = await limiter.run {
             Result { () throws(QueryError) in try engine.rangeQuery(q, start: start, end: end, step: step, on: db) }
@@ -179,7 +185,7 @@ struct PrometheusAPI: Sendable {
         guard !texts.isEmpty else { throw .badData("no match[] parameter provided") }
         let sets = try parseMatchers(texts)
         let (start, end) = try timeRange(p)
-        let q = db.querier(mint: start, maxt: end)
+        let q = try db.querier(mint: start, maxt: end)
         var seen = Set<Labels>()
         var all: [Labels] = []
         for m in sets {
@@ -203,7 +209,7 @@ struct PrometheusAPI: Sendable {
 
     func labelNames(_ p: Parameters) throws(APIError) -> [UInt8] {
         let (start, end) = try timeRange(p)
-        let q = db.querier(mint: start, maxt: end)
+        let q = try db.querier(mint: start, maxt: end)
         let sets = try parseMatchers(p.all("match[]"))
         var names = Set<String>()
         if sets.isEmpty { names.formUnion(q.labelNames([])) }
@@ -219,7 +225,7 @@ struct PrometheusAPI: Sendable {
             throw .badData("invalid label name: \"\(name)\"")
         }
         let (start, end) = try timeRange(p)
-        let q = db.querier(mint: start, maxt: end)
+        let q = try db.querier(mint: start, maxt: end)
         let sets = try parseMatchers(p.all("match[]"))
         var values = Set<String>()
         if sets.isEmpty { values.formUnion(q.labelValues(name, [])) }

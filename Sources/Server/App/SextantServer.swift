@@ -15,6 +15,8 @@ public struct ServerOptions: Sendable {
     public var engine = EngineOptions()
     public var maxConcurrency = 20
     public var enableAdminAPI = false
+    /// The scrape configuration file, if given.
+    public var configFile: String?
     /// The flags as given, for /api/v1/status/flags.
     public var flags: [String: String] = [:]
 
@@ -24,31 +26,47 @@ public struct ServerOptions: Sendable {
 /// The Sextant server: a DB, the PromQL engine and the HTTP API.
 public struct SextantServer: Sendable {
     public let options: ServerOptions
-    public let db: DB
+    public let storage = StorageState()
+    public let metadata = MetadataStore()
     let logger: Logger
     let metrics = ServerMetrics()
+    let startTime = Date()
 
-    /// Opens the data directory (replaying the WAL).
-    public init(options: ServerOptions, logger: Logger) throws {
+    public init(options: ServerOptions, logger: Logger) {
         self.options = options
         self.logger = logger
-        db = try DB.open(directory: options.dataDirectory, options: options.db, logger: logger)
     }
+
+    /// Opens the data directory (replaying the WAL); until it returns the API answers 503.
+    public func openStorage() throws {
+        storage.set(try DB.open(directory: options.dataDirectory, options: options.db, logger: logger))
+    }
+
+    /// The open store, if any.
+    public var db: DB? { storage.current }
 
     /// The router with every endpoint.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         let metrics = self.metrics
         router.middlewares.add(CountingMiddleware(metrics: metrics))
-        let api = PrometheusAPI(db: db, engine: Engine(options: options.engine),
-                                limiter: QueryLimiter(limit: options.maxConcurrency), build: .current, metrics: metrics)
+        router.middlewares.add(GzipMiddleware())
+        let api = PrometheusAPI(storage: storage, engine: Engine(options: options.engine),
+                                limiter: QueryLimiter(limit: options.maxConcurrency), build: .current, metrics: metrics,
+                                metadata: metadata, options: options, startTime: startTime)
         api.register(on: router)
-        let db = self.db
+        let storage = self.storage
         router.get("/-/healthy") { _, _ in "Sextant is Healthy.\n" }
-        router.get("/-/ready") { _, _ in "Sextant is Ready.\n" }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(db: db, build: .current))))
+        router.get("/-/ready") { _, _ -> Response in
+            guard storage.current != nil else {
+                return Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "Service Unavailable\n")))
+            }
+            return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "Sextant is Ready.\n")))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            let text = storage.current.map { metrics.render(db: $0, build: .current) } ?? ""
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         return router
     }
@@ -61,14 +79,24 @@ public struct SextantServer: Sendable {
                      logger: logger)
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets requests finish and closes the store.
+    /// Serves until SIGTERM or SIGINT, then lets requests finish and closes the store. The
+    /// store opens while the server already answers (/-/ready says 503 until then).
     public func run() async throws {
         let app = application { port in logger.info("listening on \(options.host):\(port)") }
-        let compactor = CompactionService(db: db, logger: logger)
+        let server = self
+        let opener = Task.detached { try server.openStorage() }
+        let compactor = CompactionService(storage: storage, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app, compactor],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        db.close()
+        async let opened: Void = opener.value
+        do {
+            try await group.run()
+        } catch {
+            storage.current?.close()
+            throw error
+        }
+        try? await opened
+        storage.current?.close()
         logger.info("closed \(options.dataDirectory)")
     }
 }
@@ -86,7 +114,7 @@ struct CountingMiddleware: RouterMiddleware {
 
 /// Runs compaction and retention once a minute until shutdown.
 struct CompactionService: Service {
-    let db: DB
+    let storage: StorageState
     let logger: Logger
 
     func run() async throws {
@@ -94,7 +122,8 @@ struct CompactionService: Service {
             // The wait ends at once on shutdown.
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            let db = self.db, logger = self.logger
+            guard let db = storage.current else { continue }
+            let logger = self.logger
             await Task.detached {
                 do { try db.compact() } catch { logger.error("compaction failed: \(error)") }
             }.value

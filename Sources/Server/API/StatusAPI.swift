@@ -1,0 +1,153 @@
+import Foundation
+import Hummingbird
+import PromQL
+import TSDB
+
+/// Status, metadata, federation and lifecycle endpoints.
+extension PrometheusAPI {
+    func registerStatus(on router: Router<BasicRequestContext>) {
+        router.get("/api/v1/status/tsdb") { _, _ in await respond { () throws(APIError) in try tsdbStatus() } }
+        router.get("/api/v1/status/flags") { _, _ in
+            await respond { () throws(APIError) in
+                var w = JSONWriter()
+                w.raw("{")
+                for (i, (k, v)) in options.flags.sorted(by: { $0.key < $1.key }).enumerated() {
+                    if i > 0 { w.raw(",") }
+                    w.string(k)
+                    w.raw(":")
+                    w.string(v)
+                }
+                w.raw("}")
+                return w.bytes
+            }
+        }
+        router.get("/api/v1/status/runtimeinfo") { _, _ in await respond { () throws(APIError) in runtimeInfo() } }
+        router.get("/api/v1/status/config") { _, _ in
+            await respond { () throws(APIError) in
+                let yaml = options.configFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+                var w = JSONWriter()
+                w.raw("{\"yaml\":")
+                w.string(yaml)
+                w.raw("}")
+                return w.bytes
+            }
+        }
+        router.get("/api/v1/metadata") { request, _ in
+            await respond { () throws(APIError) in metadataJSON(try await parameters(request)) }
+        }
+        router.get("/federate") { request, _ in
+            do {
+                let text = try await federate(try await parameters(request))
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            } catch let e as APIError {
+                return json(e.json, status: e.status)
+            }
+        }
+        for method in [HTTPRequest.Method.post, .put] {
+            router.on("/-/reload", method: method) { _, _ -> Response in
+                if let file = options.configFile, !FileManager.default.isReadableFile(atPath: file) {
+                    return Response(status: .internalServerError,
+                                    body: ResponseBody(byteBuffer: ByteBuffer(string: "failed to reload config: cannot read \(file)\n")))
+                }
+                return Response(status: .ok)
+            }
+        }
+    }
+
+    func tsdbStatus() throws(APIError) -> [UInt8] {
+        let c = try db.head.cardinality()
+        var w = JSONWriter()
+        w.raw("{\"headStats\":{\"numSeries\":\(c.numSeries),\"numLabelPairs\":\(c.numLabelPairs),\"chunkCount\":\(c.chunkCount),")
+        w.raw("\"minTime\":\(c.minTime == .max ? 0 : c.minTime),\"maxTime\":\(c.maxTime == .min ? 0 : c.maxTime)}")
+        for (key, list) in [("seriesCountByMetricName", c.seriesCountByMetricName),
+                            ("labelValueCountByLabelName", c.labelValueCountByLabelName),
+                            ("memoryInBytesByLabelName", c.memoryInBytesByLabelName),
+                            ("seriesCountByLabelValuePair", c.seriesCountByLabelValuePair)] {
+            w.raw(",\"\(key)\":[")
+            for (i, e) in list.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.raw("{\"name\":")
+                w.string(e.name)
+                w.raw(",\"value\":\(e.value)}")
+            }
+            w.raw("]")
+        }
+        w.raw("}")
+        return w.bytes
+    }
+
+    func runtimeInfo() -> [UInt8] {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var w = JSONWriter()
+        w.raw("{\"startTime\":")
+        w.string(formatter.string(from: startTime))
+        w.raw(",\"CWD\":")
+        w.string(FileManager.default.currentDirectoryPath)
+        w.raw(",\"reloadConfigSuccess\":true,\"lastConfigTime\":")
+        w.string(formatter.string(from: startTime))
+        w.raw(",\"corruptionCount\":\(storage.current?.replayStats.corruptions ?? 0)")
+        w.raw(",\"goroutineCount\":0,\"GOMAXPROCS\":\(ProcessInfo.processInfo.activeProcessorCount),\"GOGC\":\"\",\"GODEBUG\":\"\"")
+        w.raw(",\"storageRetention\":")
+        w.string(PromQLDuration.format(options.db.retentionTime))
+        w.raw("}")
+        return w.bytes
+    }
+
+    func metadataJSON(_ p: Parameters) -> [UInt8] {
+        let limit = p.first("limit").flatMap(Int.init) ?? -1
+        var entries = metadata.all
+        if let metric = p.first("metric"), !metric.isEmpty { entries = entries.filter { $0.key == metric } }
+        var names = entries.keys.sorted()
+        if limit >= 0 { names = Array(names.prefix(limit)) }
+        var w = JSONWriter()
+        w.raw("{")
+        for (i, name) in names.enumerated() {
+            guard let e = entries[name] else { continue }
+            if i > 0 { w.raw(",") }
+            w.string(name)
+            w.raw(":[{\"type\":")
+            w.string(e.type)
+            w.raw(",\"help\":")
+            w.string(e.help)
+            w.raw(",\"unit\":")
+            w.string(e.unit)
+            w.raw("}]")
+        }
+        w.raw("}")
+        return w.bytes
+    }
+
+    /// The newest sample of every matching series, in the text exposition format.
+    func federate(_ p: Parameters) async throws(APIError) -> String {
+        let sets = try parseMatchers(p.all("match[]"))
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let db = try self.db
+        let lookback = options.engine.lookbackDelta
+        var latest: [Labels: (Int64, Double)] = [:]
+        let q = db.querier(mint: now - lookback, maxt: now)
+        for m in sets {
+            var set = q.select(m, hints: nil)
+            while set.next() {
+                var it = set.at().makeIterator()
+                var last: (Int64, Double)?
+                while it.next() { last = it.at() }
+                if let last, last.1.bitPattern != 0x7ff0_0000_0000_0002 { latest[set.at().labels] = last }
+            }
+        }
+        var out = ""
+        var previousName: String?
+        for labels in latest.keys.sorted(by: { Labels.compare($0, $1) < 0 }) {
+            guard let (t, v) = latest[labels] else { continue }
+            let name = labels.metricName ?? ""
+            if name != previousName {
+                out += "# TYPE \(name) untyped\n"
+                previousName = name
+            }
+            let rest = labels.filter { $0.name != Labels.metricName }.map { "\($0.name)=\(quoteLabelValue($0.value))" }
+            out += name + (rest.isEmpty ? "" : "{" + rest.joined(separator: ",") + "}") + " \(formatValue(v)) \(t)\n"
+        }
+        return out
+    }
+}

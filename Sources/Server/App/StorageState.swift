@@ -1,0 +1,54 @@
+import Synchronization
+import TSDB
+
+/// The store, once open: the server listens while the WAL replays, answering 503 until then.
+public final class StorageState: Sendable {
+    private let db = Mutex<DB?>(nil)
+
+    public init() {}
+
+    func set(_ value: DB) { db.withLock { $0 = value } }
+
+    /// The open store; `unavailable` until the WAL has been replayed.
+    func get() throws(APIError) -> DB {
+        guard let d = db.withLock({ $0 }) else {
+            throw APIError(kind: .unavailable, message: "the storage is not ready yet: the WAL is being replayed")
+        }
+        return d
+    }
+
+    public var current: DB? { db.withLock { $0 } }
+}
+
+/// TYPE, HELP and UNIT of metric families, from imported text (and later from scrapes).
+public final class MetadataStore: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var type = "unknown"
+        public var help = ""
+        public var unit = ""
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    public init() {}
+
+    /// Reads `# TYPE name type`, `# HELP name text`, `# UNIT name unit` lines.
+    func record(commentLine line: Substring) {
+        let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true)
+        guard parts.count >= 3, parts[0] == "#" else { return }
+        let name = String(parts[2])
+        let rest = parts.count > 3 ? String(parts[3]) : ""
+        entries.withLock { e in
+            var entry = e[name] ?? Entry()
+            switch parts[1] {
+            case "TYPE": entry.type = rest
+            case "HELP": entry.help = rest.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\\\", with: "\\")
+            case "UNIT": entry.unit = rest
+            default: return
+            }
+            e[name] = entry
+        }
+    }
+
+    public var all: [String: Entry] { entries.withLock { $0 } }
+}
