@@ -145,7 +145,7 @@ public final class DB: Sendable {
             let closed = try wal.cut()
             raiseMinValidTime(maxt)
             head.commitGate.drain()
-            let series = head.chunksForBlock(mint: mint, maxt: maxt)
+            let series = try head.chunksForBlock(mint: mint, maxt: maxt)
             if !series.isEmpty {
                 let meta = try BlockWriter.write(parent: directory, minTime: mint, maxTime: maxt, level: 1,
                                                  sources: [], parents: []) { emit in
@@ -202,6 +202,62 @@ public final class DB: Sendable {
         for b in doomed {
             Files.remove(b.directory)
             logger.info("retention deleted block \(b.meta.ulid) [\(b.meta.minTime), \(b.meta.maxTime))")
+        }
+    }
+
+    // MARK: - Deletion and snapshots
+
+    /// Deletes the samples of the matching series in [mint, maxt]: tombstones in the head
+    /// (logged to the WAL) and in every overlapping block. Queries stop returning them at once;
+    /// compaction and `cleanTombstones()` remove them from disk.
+    public func delete(_ matchers: [LabelMatcher], mint: Int64, maxt: Int64) throws {
+        let stones = head.delete(matchers, mint: mint, maxt: maxt)
+        if !stones.isEmpty {
+            try wal.log { WALEncoding.encodeTombstones(stones, into: &$0) }
+        }
+        for b in blocks where b.meta.maxTime > mint && b.meta.minTime <= maxt {
+            try b.delete(matchers, mint: mint, maxt: maxt)
+        }
+    }
+
+    /// Rewrites every block that has tombstones without the deleted samples.
+    public func cleanTombstones() throws {
+        try compaction.withLock { _ in
+            for b in blocks where b.hasTombstones {
+                let meta = try Compactor.merge([b], into: directory, chunkSize: options.head.chunkSize)
+                let clean = try Block.open(directory: directory + "/" + meta.ulid)
+                blockList.withLock { list in
+                    list.removeAll { $0.meta.ulid == b.meta.ulid }
+                    list.append(clean)
+                    list.sort { $0.meta.minTime < $1.meta.minTime }
+                }
+                Files.remove(b.directory)
+                logger.info("rewrote block \(b.meta.ulid) without its deleted samples as \(meta.ulid)")
+            }
+        }
+    }
+
+    /// Writes a snapshot of the store into `directory`: hard links to the blocks' files and,
+    /// with `includeHead`, the head's samples as one more block.
+    public func snapshot(into target: String, includeHead: Bool) throws {
+        try Files.makeDirectory(target)
+        for b in blocks {
+            let dest = target + "/" + b.meta.ulid
+            try Files.makeDirectory(dest + "/chunks")
+            for name in ["meta.json", "index.db", TombstoneFile.name] + Files.list(b.directory + "/chunks").map({ "chunks/" + $0 }) {
+                let from = b.directory + "/" + name
+                guard Files.exists(from) else { continue }
+                try Files.link(from, dest + "/" + name)
+            }
+        }
+        guard includeHead else { return }
+        let stats = head.stats
+        guard stats.maxTime != .min else { return }
+        let series = try head.allChunks()
+        guard !series.isEmpty else { return }
+        _ = try BlockWriter.write(parent: target, minTime: stats.minTime, maxTime: stats.maxTime + 1, level: 1,
+                                  sources: [], parents: []) { emit in
+            for (labels, chunks) in series { try emit(labels, chunks) }
         }
     }
 

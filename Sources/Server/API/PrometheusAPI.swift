@@ -34,6 +34,7 @@ struct PrometheusAPI: Sendable {
         }
         router.get("/api/v1/status/buildinfo") { _, _ in json(build.json) }
         registerStatus(on: router)
+        registerAdmin(on: router)
         router.post("/api/v1/import/prometheus") { request, _ in
             await respond { () throws(APIError) in try await importText(request) }
         }

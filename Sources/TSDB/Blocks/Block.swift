@@ -1,9 +1,14 @@
-/// An immutable on-disk block: `meta.json`, `index.db` (SQLite) and `chunks/` (memory-mapped).
+import Foundation
+import Synchronization
+
+/// An immutable on-disk block: `meta.json`, `index.db` (SQLite) and `chunks/` (memory-mapped),
+/// plus `tombstones.json`, the one file that changes (deletions, rewritten atomically).
 public final class Block: Sendable {
     public let directory: String
     public let meta: BlockMeta
     let index: BlockIndexReader
     let chunkFiles: ChunkFileReader
+    let tombstones: Mutex<[SeriesRef: [DeletedInterval]]>
 
     /// Opens a block, checking that each of its three parts is present and readable.
     public static func open(directory: String) throws(BlockError) -> Block {
@@ -12,14 +17,31 @@ public final class Block: Sendable {
         guard meta.maxTime >= meta.minTime, ULID.isValid(meta.ulid) else { throw .meta("\(directory): inconsistent fields") }
         let index = try BlockIndexReader(path: directory + "/index.db", expectedSeries: meta.stats.numSeries)
         let chunks = try ChunkFileReader(directory: directory + "/chunks")
-        return Block(directory: directory, meta: meta, index: index, chunkFiles: chunks)
+        let stones = try TombstoneFile.read(directory + "/" + TombstoneFile.name)
+        return Block(directory: directory, meta: meta, index: index, chunkFiles: chunks, tombstones: stones)
     }
 
-    init(directory: String, meta: BlockMeta, index: BlockIndexReader, chunkFiles: ChunkFileReader) {
+    init(directory: String, meta: BlockMeta, index: BlockIndexReader, chunkFiles: ChunkFileReader,
+         tombstones: [SeriesRef: [DeletedInterval]]) {
         self.directory = directory
         self.meta = meta
         self.index = index
         self.chunkFiles = chunkFiles
+        self.tombstones = Mutex(tombstones)
+    }
+
+    /// Whether any series of the block has deleted ranges.
+    public var hasTombstones: Bool { tombstones.withLock { !$0.isEmpty } }
+
+    /// Marks [mint, maxt] deleted for the matching series and saves `tombstones.json`.
+    func delete(_ matchers: [LabelMatcher], mint: Int64, maxt: Int64) throws {
+        let ids = index.postings(for: matchers)
+        guard !ids.isEmpty else { return }
+        let updated = tombstones.withLock { t -> [SeriesRef: [DeletedInterval]] in
+            for id in ids { Intervals.add(DeletedInterval(minTime: mint, maxTime: maxt), to: &t[id, default: []]) }
+            return t
+        }
+        try TombstoneFile.write(updated, to: directory + "/" + TombstoneFile.name)
     }
 
     /// Bytes on disk.
@@ -29,12 +51,15 @@ public final class Block: Sendable {
         BlockQuerier(block: self, mint: mint, maxt: maxt)
     }
 
-    /// Every series with all its chunks, in label order (for compaction).
-    func allSeries() throws(BlockError) -> [(Labels, [ChunkMeta])] {
+    /// Every series with all its chunks, in label order, deletions applied (for compaction).
+    func allSeries(chunkSize: Int) throws -> [(Labels, [ChunkMeta])] {
         var out: [(Labels, [ChunkMeta])] = []
+        let stones = tombstones.withLock { $0 }
         for id in index.allPostings() {
             let (labels, refs) = try index.series(id)
-            out.append((labels, refs.map { ChunkMeta(minTime: $0.minTime, maxTime: $0.maxTime, chunk: chunkFiles.chunk($0.ref)) }))
+            var chunks = refs.map { ChunkMeta(minTime: $0.minTime, maxTime: $0.maxTime, chunk: chunkFiles.chunk($0.ref)) }
+            if let deleted = stones[id] { chunks = try Intervals.apply(deleted, to: chunks, chunkSize: chunkSize) }
+            if !chunks.isEmpty { out.append((labels, chunks)) }
         }
         return out
     }
@@ -54,12 +79,15 @@ public struct BlockQuerier: Querier {
     /// Matching series with chunks in range, in label order (block series ids follow label order).
     func selectSeries(_ matchers: [LabelMatcher]) -> ([ChunkSeries], BlockError?) {
         var out: [ChunkSeries] = []
+        let stones = block.tombstones.withLock { $0 }
         for id in block.index.postings(for: matchers) {
             let labels: Labels, refs: [BlockChunkRef]
             do { (labels, refs) = try block.index.series(id) } catch { return (out, error) }
             let chunks = refs.filter { $0.maxTime >= mint && $0.minTime <= maxt }
                 .map { ChunkMeta(minTime: $0.minTime, maxTime: $0.maxTime, chunk: block.chunkFiles.chunk($0.ref)) }
-            if !chunks.isEmpty { out.append(ChunkSeries(labels: labels, chunks: chunks, mint: mint, maxt: maxt)) }
+            if !chunks.isEmpty {
+                out.append(ChunkSeries(labels: labels, chunks: chunks, mint: mint, maxt: maxt, deleted: stones[id] ?? []))
+            }
         }
         return (out, nil)
     }
@@ -72,5 +100,45 @@ public struct BlockQuerier: Querier {
     public func labelValues(_ name: String, _ matchers: [LabelMatcher]) -> [String] {
         if matchers.isEmpty { return block.index.labelValues(name: name).sorted() }
         return Array(Set(selectSeries(matchers).0.compactMap { $0.labels[name] })).sorted()
+    }
+}
+
+/// `tombstones.json` of a block: `{"version":1,"series":[{"id":3,"intervals":[[min,max],…]}]}`.
+enum TombstoneFile {
+    static let name = "tombstones.json"
+
+    struct Entry: Codable {
+        var id: SeriesRef
+        var intervals: [[Int64]]
+    }
+
+    struct Content: Codable {
+        var version = 1
+        var series: [Entry]
+    }
+
+    static func read(_ path: String) throws(BlockError) -> [SeriesRef: [DeletedInterval]] {
+        guard Files.exists(path) else { return [:] }
+        do {
+            let content = try JSONDecoder().decode(Content.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            var out: [SeriesRef: [DeletedInterval]] = [:]
+            for e in content.series {
+                for i in e.intervals where i.count == 2 {
+                    Intervals.add(DeletedInterval(minTime: i[0], maxTime: i[1]), to: &out[e.id, default: []])
+                }
+            }
+            return out
+        } catch {
+            throw .meta("\(path): \(error)")
+        }
+    }
+
+    static func write(_ stones: [SeriesRef: [DeletedInterval]], to path: String) throws {
+        let content = Content(series: stones.keys.sorted().map { id in
+            Entry(id: id, intervals: (stones[id] ?? []).map { [$0.minTime, $0.maxTime] })
+        })
+        let data = try JSONEncoder().encode(content)
+        try Files.write(Array(data), to: path + ".tmp")
+        try Files.rename(path + ".tmp", path)
     }
 }

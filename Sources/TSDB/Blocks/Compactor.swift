@@ -30,7 +30,7 @@ enum Compactor {
 
     /// Writes one block holding the data of `blocks`; returns its meta.
     static func merge(_ blocks: [Block], into parent: String, chunkSize: Int) throws -> BlockMeta {
-        let parts = try blocks.map { try $0.allSeries() }
+        let parts = try blocks.map { try $0.allSeries(chunkSize: chunkSize) }
         var cursors = Array(repeating: 0, count: parts.count)
         let sources = Array(Set(blocks.flatMap(\.meta.compaction.sources))).sorted()
         return try BlockWriter.write(

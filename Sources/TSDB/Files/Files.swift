@@ -37,6 +37,12 @@ enum Files {
         if Glibc.rename(from, to) != 0 { throw FileError("rename", from + " -> " + to) }
     }
 
+    /// A hard link (a copy when the file system refuses links).
+    static func link(_ from: String, _ to: String) throws(FileError) {
+        if Glibc.link(from, to) == 0 { return }
+        do { try FileManager.default.copyItem(atPath: from, toPath: to) } catch { throw FileError("link", from + " -> " + to, code: EXDEV) }
+    }
+
     /// Size of a file in bytes, nil when it does not exist.
     static func size(_ path: String) -> Int? {
         var st = stat()

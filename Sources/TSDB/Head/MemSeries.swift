@@ -21,6 +21,8 @@ final class MemSeries: @unchecked Sendable {
     /// Newest timestamp accepted by an appender but not yet committed (or `maxTime`).
     var pendingMaxTime: Int64 = .min
     var pendingLastValue: UInt64 = 0
+    /// Deleted time ranges (tombstones), hidden from queries and dropped when blocks are cut.
+    var deleted: [DeletedInterval] = []
     /// Whether the WAL holds this series' record; read and written only under the WAL's lock.
     var walLogged = false
 
@@ -43,6 +45,7 @@ final class MemSeries: @unchecked Sendable {
     }
 
     var isEmpty: Bool { open.count == 0 && sealed.isEmpty }
+
 
     /// Checks a sample against committed and pending samples; records it as pending.
     @inline(__always)

@@ -4,19 +4,22 @@ public struct ChunkSeries: Series {
     public let chunks: [ChunkMeta]
     public let mint: Int64
     public let maxt: Int64
+    /// Deleted ranges whose samples are skipped.
+    public let deleted: [DeletedInterval]
 
-    public init(labels: Labels, chunks: [ChunkMeta], mint: Int64, maxt: Int64) {
+    public init(labels: Labels, chunks: [ChunkMeta], mint: Int64, maxt: Int64, deleted: [DeletedInterval] = []) {
         self.labels = labels
         self.chunks = chunks
         self.mint = mint
         self.maxt = maxt
+        self.deleted = deleted
     }
 
     public func makeIterator() -> any SeriesIterator { iterator() }
 
     /// The concrete iterator, for callers that want to avoid an existential.
     public func iterator() -> ChunkSeriesIterator {
-        ChunkSeriesIterator(chunks: chunks, mint: mint, maxt: maxt)
+        ChunkSeriesIterator(chunks: chunks, mint: mint, maxt: maxt, deleted: deleted)
     }
 }
 
@@ -30,25 +33,47 @@ public struct ChunkSeriesIterator: SeriesIterator {
     var current: ChunkIterator
     var started = false
     var done = false
+    let deleted: [DeletedInterval]
     public private(set) var chunkError: ChunkError?
 
-    public init(chunks: [ChunkMeta], mint: Int64, maxt: Int64) {
+    public init(chunks: [ChunkMeta], mint: Int64, maxt: Int64, deleted: [DeletedInterval] = []) {
         self.chunks = chunks
         self.mint = mint
         self.maxt = maxt
+        self.deleted = deleted
         current = ChunkIterator(failed: .truncatedHeader)
     }
 
     public var error: (any Error)? { chunkError }
 
     public mutating func next() -> Bool {
+        guard rawNext() else { return false }
+        return skipDeleted()
+    }
+
+    public mutating func seek(to t: Int64) -> Bool {
+        guard rawSeek(to: t) else { return false }
+        return skipDeleted()
+    }
+
+    /// Moves past samples in deleted ranges.
+    @inline(__always)
+    mutating func skipDeleted() -> Bool {
+        if deleted.isEmpty { return true }
+        while Intervals.contains(deleted, current.at().t) {
+            guard rawNext() else { return false }
+        }
+        return true
+    }
+
+    mutating func rawNext() -> Bool {
         if done { return false }
-        if !started { return seek(to: mint) }
+        if !started { return rawSeek(to: mint) }
         if current.next() { return bounded() }
         return nextChunk()
     }
 
-    public mutating func seek(to t: Int64) -> Bool {
+    mutating func rawSeek(to t: Int64) -> Bool {
         if done { return false }
         let target = max(t, mint)
         if started && index >= 0 && current.at().t >= target { return true }
@@ -70,6 +95,14 @@ public struct ChunkSeriesIterator: SeriesIterator {
     /// Decodes the remaining samples chunk by chunk, without going through `next()`.
     public mutating func drain(timestamps: inout [Int64], values: inout [Double]) {
         guard !done else { return }
+        if !deleted.isEmpty {
+            while next() {
+                let (t, v) = at()
+                timestamps.append(t)
+                values.append(v)
+            }
+            return
+        }
         var expected = 0
         for c in chunks.dropFirst(max(index, 0)) { expected += (try? c.chunk.header().count) ?? 0 }
         timestamps.reserveCapacity(timestamps.count + expected)

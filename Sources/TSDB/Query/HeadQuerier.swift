@@ -17,7 +17,8 @@ public struct HeadQuerier: Querier {
             let found: ChunkSeries? = head.stripes.withLock(head.stripe(of: ref)) { s in
                 guard let series = s.byRef[ref]?.takeUnretainedValue() else { return nil }
                 let chunks = series.chunks(mint: mint, maxt: maxt)
-                return chunks.isEmpty ? nil : ChunkSeries(labels: series.labels, chunks: chunks, mint: mint, maxt: maxt)
+                return chunks.isEmpty ? nil : ChunkSeries(labels: series.labels, chunks: chunks, mint: mint, maxt: maxt,
+                                                          deleted: series.deleted)
             }
             if let found { out.append(found) }
         }

@@ -50,12 +50,15 @@ enum MergedSeries {
     /// series whose iterator merges the parts and drops repeated timestamps.
     static func make(_ parts: [ChunkSeries]) -> any Series {
         let chunks = parts.flatMap(\.chunks).sorted { $0.minTime < $1.minTime }
+        // A deletion applies to the series wherever its samples are stored.
+        let deleted = Intervals.union(parts.map(\.deleted))
         var overlapping = false
         for k in chunks.indices.dropFirst() where chunks[k].minTime <= chunks[k - 1].maxTime { overlapping = true }
         if !overlapping {
-            return ChunkSeries(labels: parts[0].labels, chunks: chunks, mint: parts[0].mint, maxt: parts[0].maxt)
+            return ChunkSeries(labels: parts[0].labels, chunks: chunks, mint: parts[0].mint, maxt: parts[0].maxt, deleted: deleted)
         }
-        return OverlappingSeries(labels: parts[0].labels, parts: parts)
+        return OverlappingSeries(labels: parts[0].labels,
+                                 parts: parts.map { ChunkSeries(labels: $0.labels, chunks: $0.chunks, mint: $0.mint, maxt: $0.maxt, deleted: deleted) })
     }
 }
 

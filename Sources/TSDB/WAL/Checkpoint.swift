@@ -55,6 +55,8 @@ extension Checkpoint {
             if let failure { throw failure }
         }
         try flushSamples()
+        let stones = head.allTombstones()
+        if !stones.isEmpty { WALEncoding.encodeTombstones(stones, into: &buffer) }
         try out.append(buffer)
         try out.sync()
         out.close()

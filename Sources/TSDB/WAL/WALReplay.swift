@@ -108,8 +108,12 @@ extension Head {
                 state.shards[Int(s.ref & 1)].append(s)
             }
             if state.shards[0].count + state.shards[1].count >= 1 << 16 { flushSamples(&state, &stats) }
-        case .tombstones:
-            break
+        case .tombstones(let stones):
+            flushSamples(&state, &stats)
+            for var t in stones {
+                t.ref = state.alias[t.ref] ?? t.ref
+                restoreTombstone(t)
+            }
         }
     }
 
