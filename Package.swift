@@ -61,7 +61,8 @@ let package = Package(
         // Appends until killed; the crash tests run it as a child process.
         .executableTarget(name: "tsdb-crash-child", dependencies: ["TSDB"], path: "Tests/CrashChild"),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TSDB", "Workloads"], swiftSettings: strictSettings),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "TSDB", "PromQL"], swiftSettings: strictSettings),
+        // Depends on the executable so that `swift test` builds the binary some tests run.
+        .testTarget(name: "ServerTests", dependencies: ["Server", "TSDB", "PromQL", "CLI"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI"], swiftSettings: strictSettings),
         .executableTarget(

@@ -80,6 +80,30 @@ import Testing
         #expect(metrics.text.contains("sextant_tsdb_wal_corruptions_total 0"))
     }
 
+    /// A day of samples from last year, series after series (each in time order), into a
+    /// fresh store: all stored and queryable, as VictoriaMetrics' import takes them.
+    @Test func historicalImportInAnySeriesOrder() async throws {
+        let s = try await RunningServer.start()
+        defer { Task { await s.stop() } }
+        let dayStart = (Int64(Date().timeIntervalSince1970) - 365 * 86_400) / 86_400 * 86_400 * 1000
+        var lines: [String] = []
+        for host in ["c", "a", "b"] {
+            for minute in 0..<1440 {
+                lines.append("history_bytes{host=\"\(host)\"} \(minute % 97) \(dayStart + Int64(minute) * 60_000)")
+            }
+        }
+        let r = try await s.post("/api/v1/import/prometheus", body: lines.joined(separator: "\n"))
+        #expect(((r.json["data"] as? [String: Any])?["accepted"] as? Int) == 4320)
+        let end = dayStart / 1000 + 86_340
+        let counted = try await s.get("/api/v1/query?query=\(q("count_over_time(history_bytes[1d])"))&time=\(end)")
+        let result = ((counted.json["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+        #expect(result.count == 3)
+        #expect(result.allSatisfy { (($0["value"] as? [Any])?.last as? String) == "1440" })
+        let range = try await s.get("/api/v1/query_range?query=\(q("sum(history_bytes)"))&start=\(dayStart / 1000)&end=\(end)&step=3600")
+        let values = (((range.json["data"] as? [String: Any])?["result"] as? [[String: Any]])?.first?["values"] as? [[Any]]) ?? []
+        #expect(values.count == 24)
+    }
+
     struct Bad: Sendable, CustomStringConvertible {
         let path: String
         let status: Int
