@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Workloads", "tsdb-crash-child"], swiftSettings: strictSettings),
         // Appends until killed; the crash tests run it as a child process.
         .executableTarget(name: "tsdb-crash-child", dependencies: ["TSDB"], path: "Tests/CrashChild"),
+        .testTarget(name: "ScrapeTests", dependencies: ["Scrape", "TSDB"], swiftSettings: strictSettings),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TSDB", "Workloads"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary some tests run.
         .testTarget(name: "ServerTests", dependencies: ["Server", "TSDB", "PromQL", "CLI"], swiftSettings: strictSettings),

@@ -68,6 +68,65 @@ public enum SampleLineParser {
         return SampleLine(labels: Labels(pairs), value: value, timestamp: timestamp)
     }
 
+    /// Where the series part of a line ends (the index after the closing brace, or after the
+    /// metric name when there are no labels); nil when the line has no value after it.
+    public static func seriesEnd(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8>.Index? {
+        var i = line.startIndex
+        while i < line.endIndex && (line[i] == 32 || line[i] == 9) { i += 1 }
+        var inQuotes = false, escaped = false
+        while i < line.endIndex {
+            let b = line[i]
+            if inQuotes {
+                if escaped { escaped = false } else if b == 92 { escaped = true } else if b == 34 { inQuotes = false }
+            } else if b == 34 {
+                inQuotes = true
+            } else if b == 125 {            // }
+                return i + 1 < line.endIndex ? i + 1 : nil
+            } else if (b == 32 || b == 9) && !line[line.startIndex..<i].contains(123) {
+                // A bare metric name ends here, unless labels follow after the blanks.
+                var j = i
+                while j < line.endIndex && (line[j] == 32 || line[j] == 9) { j += 1 }
+                if j < line.endIndex && line[j] == 123 { i = j; continue }
+                return i
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The value and optional timestamp after the series part of a line.
+    public static func valueAndTimestamp(_ rest: ArraySlice<UInt8>) throws(SampleLineError) -> (Double, Int64?) {
+        let tokens = rest.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 13 })
+        guard tokens.count == 1 || tokens.count == 2 else {
+            throw SampleLineError(message: "expected a value and an optional timestamp: \(String(decoding: rest.prefix(200), as: UTF8.self))")
+        }
+        let valueText = String(decoding: tokens[0], as: UTF8.self)
+        guard let value = parseValue(valueText) else { throw SampleLineError(message: "invalid value \"\(valueText)\"") }
+        guard tokens.count == 2 else { return (value, nil) }
+        guard let t = parseInt(tokens[1]) else {
+            throw SampleLineError(message: "invalid timestamp \"\(String(decoding: tokens[1], as: UTF8.self))\"")
+        }
+        return (value, t)
+    }
+
+    static func parseInt(_ b: ArraySlice<UInt8>) -> Int64? {
+        var i = b.startIndex
+        var negative = false
+        if i < b.endIndex && (b[i] == 45 || b[i] == 43) { negative = b[i] == 45; i += 1 }
+        guard i < b.endIndex else { return nil }
+        var v: Int64 = 0
+        while i < b.endIndex {
+            let d = b[i]
+            guard d >= 48 && d <= 57 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(Int64(d - 48))
+            guard !o1 && !o2 else { return nil }
+            v = s
+            i += 1
+        }
+        return negative ? -v : v
+    }
+
     static func err(_ m: String, _ line: Substring) -> SampleLineError {
         SampleLineError(message: "\(m): \(line.prefix(200))")
     }

@@ -14,20 +14,38 @@ extension PrometheusAPI {
         var accepted = 0, rejected = 0, pending = 0
         var reasons: [String] = []
         var carry: [UInt8] = []
+        // The series text of a line (everything before the value) to its ref, so repeated
+        // series skip label parsing, as a scrape cache does.
+        var refs: [ArraySlice<UInt8>: SeriesRef] = [:]
 
+        func reject(_ error: any Error) {
+            rejected += 1
+            if reasons.count < 10 { reasons.append("\(error)") }
+        }
         func line(_ bytes: ArraySlice<UInt8>) {
-            let text = Substring(decoding: bytes, as: UTF8.self)
-            if text.hasPrefix("#") {
-                metadata.record(commentLine: text)
+            guard let first = bytes.first(where: { $0 != 32 && $0 != 9 }) else { return }
+            if first == UInt8(ascii: "#") {
+                metadata.record(commentLine: Substring(decoding: bytes, as: UTF8.self))
+                return
+            }
+            if let split = SampleLineParser.seriesEnd(bytes), let ref = refs[bytes[..<split]] {
+                do {
+                    let (value, timestamp) = try SampleLineParser.valueAndTimestamp(bytes[split...])
+                    try app.append(ref, timestamp ?? now, value)
+                    pending += 1
+                } catch {
+                    reject(error)
+                }
                 return
             }
             do {
+                let text = Substring(decoding: bytes, as: UTF8.self)
                 guard let sample = try SampleLineParser.parse(text) else { return }
-                try app.append(sample.labels, sample.timestamp ?? now, sample.value)
+                let ref = try app.append(sample.labels, sample.timestamp ?? now, sample.value)
+                if let split = SampleLineParser.seriesEnd(bytes), refs.count < 1_000_000 { refs[bytes[..<split]] = ref }
                 pending += 1
             } catch {
-                rejected += 1
-                if reasons.count < 10 { reasons.append("\(error)") }
+                reject(error)
             }
         }
         func commit() throws(APIError) {

@@ -1,0 +1,41 @@
+import Testing
+import TSDB
+@testable import Scrape
+
+@Suite struct SampleLineTests {
+    @Test(arguments: [
+        ("up 1", "up", 1.0, nil as Int64?),
+        ("up{job=\"a\"} 2.5 1000", "up{job=\"a\"}", 2.5, 1000),
+        ("  up {job=\"a b\",x=\"\\\"q\\\"\"}  -Inf  -5", "up{job=\"a b\", x=\"\\\"q\\\"\"}", -.infinity, -5),
+        ("{__name__=\"m\",l=\"}\"} NaN", "m{l=\"}\"}", .nan, nil),
+        ("rate:5m{a=\"1\"} +Inf", "rate:5m{a=\"1\"}", .infinity, nil),
+    ] as [(String, String, Double, Int64?)])
+    func parsesSampleLines(_ line: String, _ series: String, _ value: Double, _ t: Int64?) throws {
+        let s = try #require(try SampleLineParser.parse(Substring(line)))
+        #expect(s.labels.description == series)
+        #expect(s.value.isNaN ? value.isNaN : s.value == value)
+        #expect(s.timestamp == t)
+        // The fast path agrees with the full parse.
+        let bytes = Array(line.utf8)[...]
+        let split = try #require(SampleLineParser.seriesEnd(bytes))
+        let (v, ts) = try SampleLineParser.valueAndTimestamp(bytes[split...])
+        #expect(v.isNaN ? value.isNaN : v == value)
+        #expect(ts == t)
+    }
+
+    @Test(arguments: ["up", "up{a=\"1\"", "up{a=1} 2", "up{a=\"1\"} x", "up 1 2 3", "up{a=\"1\",a=\"2\"} 1", "1up 2", "up 1 1.5"])
+    func rejectsMalformedLines(_ line: String) {
+        #expect(throws: SampleLineError.self) { try SampleLineParser.parse(Substring(line)) }
+    }
+
+    @Test func commentsAndBlankLinesAreNotSamples() throws {
+        #expect(try SampleLineParser.parse("# TYPE up gauge") == nil)
+        #expect(try SampleLineParser.parse("   ") == nil)
+    }
+
+    @Test func seriesTextIsTheCacheKey() {
+        let a = Array("up {job=\"x\"} 1".utf8)[...], b = Array("up 5".utf8)[...]
+        #expect(SampleLineParser.seriesEnd(a).map { String(decoding: a[..<$0], as: UTF8.self) } == "up {job=\"x\"}")
+        #expect(SampleLineParser.seriesEnd(b).map { String(decoding: b[..<$0], as: UTF8.self) } == "up")
+    }
+}
