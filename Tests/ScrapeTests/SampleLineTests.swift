@@ -39,3 +39,21 @@ import TSDB
         #expect(SampleLineParser.seriesEnd(b).map { String(decoding: b[..<$0], as: UTF8.self) } == "up")
     }
 }
+
+@Suite struct SeriesTextCacheTests {
+    @Test func findsWhatWasInsertedAndNothingElse() {
+        var cache = SeriesTextCache(capacity: 3)
+        let a = Array("up{a=\"1\"}".utf8), b = Array("up{a=\"2\"}".utf8)
+        cache.insert(a[...], 7)
+        #expect(cache.ref(for: a[...]) == 7)
+        #expect(cache.ref(for: b[...]) == nil)
+        var buffer = Array("xx up{a=\"1\"} 5".utf8)
+        #expect(cache.ref(for: buffer[3..<12]) == 7)     // a slice of another buffer
+        buffer[4] = 0
+        #expect(cache.ref(for: a[...]) == 7)             // the key was copied
+        cache.insert(b[...], 8)
+        cache.insert(Array("c".utf8)[...], 9)
+        cache.insert(Array("d".utf8)[...], 10)           // over capacity: not kept
+        #expect(cache.count == 3 && cache.ref(for: Array("d".utf8)[...]) == nil)
+    }
+}

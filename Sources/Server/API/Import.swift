@@ -16,7 +16,7 @@ extension PrometheusAPI {
         var carry: [UInt8] = []
         // The series text of a line (everything before the value) to its ref, so repeated
         // series skip label parsing, as a scrape cache does.
-        var refs: [ArraySlice<UInt8>: SeriesRef] = [:]
+        var refs = SeriesTextCache()
 
         func reject(_ error: any Error) {
             rejected += 1
@@ -28,7 +28,7 @@ extension PrometheusAPI {
                 metadata.record(commentLine: Substring(decoding: bytes, as: UTF8.self))
                 return
             }
-            if let split = SampleLineParser.seriesEnd(bytes), let ref = refs[bytes[..<split]] {
+            if let split = SampleLineParser.seriesEnd(bytes), let ref = refs.ref(for: bytes[..<split]) {
                 do {
                     let (value, timestamp) = try SampleLineParser.valueAndTimestamp(bytes[split...])
                     try app.append(ref, timestamp ?? now, value)
@@ -42,7 +42,7 @@ extension PrometheusAPI {
                 let text = Substring(decoding: bytes, as: UTF8.self)
                 guard let sample = try SampleLineParser.parse(text) else { return }
                 let ref = try app.append(sample.labels, sample.timestamp ?? now, sample.value)
-                if let split = SampleLineParser.seriesEnd(bytes), refs.count < 1_000_000 { refs[bytes[..<split]] = ref }
+                if let split = SampleLineParser.seriesEnd(bytes) { refs.insert(bytes[..<split], ref) }
                 pending += 1
             } catch {
                 reject(error)
