@@ -70,22 +70,13 @@ enum Compactor {
             return sorted
         }
         var it = DedupingIterator(chunks.map { ChunkSeriesIterator(chunks: [$0], mint: .min, maxt: .max) })
-        var out: [ChunkMeta] = []
-        var ts: [Int64] = [], vs: [Double] = []
-        func flush() {
-            guard !ts.isEmpty else { return }
-            out.append(ChunkMeta(minTime: ts[0], maxTime: ts[ts.count - 1], chunk: ChunkEncoder.encode(timestamps: ts, values: vs)))
-            ts.removeAll(keepingCapacity: true)
-            vs.removeAll(keepingCapacity: true)
-        }
+        var builder = ChunkBuilder(chunkSize: chunkSize)
         while it.next() {
             let (t, v) = it.at()
-            ts.append(t)
-            vs.append(v)
-            if ts.count == chunkSize { flush() }
+            builder.append(t, v)
         }
         if let e = it.error { throw e }
-        flush()
-        return out
+        builder.flush()
+        return builder.chunks
     }
 }

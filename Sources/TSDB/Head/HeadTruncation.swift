@@ -6,15 +6,22 @@ extension Head {
     /// `minValidTime` to `maxt`, so no new sample can land in the range.
     /// Deleted ranges are left out.
     func chunksForBlock(mint: Int64, maxt: Int64) throws -> [(Labels, [ChunkMeta])] {
+        try seriesChunks { series in
+            if series.open.count > 0 && series.open.maxTime < maxt { series.cut(chunkFiles) }
+            return series.sealed.filter { $0.minTime >= mint && $0.maxTime < maxt }
+        }
+    }
+
+    /// For every series, the chunks `select` picks with deleted samples removed, in label
+    /// order, series without any left out. Runs under each stripe's lock in turn.
+    func seriesChunks(_ select: (MemSeries) -> [ChunkMeta]) throws -> [(Labels, [ChunkMeta])] {
         var out: [(Labels, [ChunkMeta])] = []
         let chunkSize = options.chunkSize
         for i in 0..<stripes.count {
             try stripes.withLock(i) { (s) throws in
                 for list in s.byHash.values {
                     for series in list {
-                        if series.open.count > 0 && series.open.maxTime < maxt { series.cut(chunkFiles) }
-                        var chunks = series.sealed.filter { $0.minTime >= mint && $0.maxTime < maxt }
-                        chunks = try Intervals.apply(series.deleted, to: chunks, chunkSize: chunkSize)
+                        let chunks = try Intervals.apply(series.deleted, to: select(series), chunkSize: chunkSize)
                         if !chunks.isEmpty { out.append((series.labels, chunks)) }
                     }
                 }
@@ -112,19 +119,6 @@ extension Head {
     /// Every series with all its chunks (the open one as a snapshot), deletions applied, in
     /// label order: the head as it would be written to a block, for snapshots.
     func allChunks() throws -> [(Labels, [ChunkMeta])] {
-        var out: [(Labels, [ChunkMeta])] = []
-        let chunkSize = options.chunkSize
-        for i in 0..<stripes.count {
-            try stripes.withLock(i) { (s) throws in
-                for list in s.byHash.values {
-                    for series in list {
-                        let chunks = try Intervals.apply(series.deleted, to: series.chunks(mint: .min, maxt: .max), chunkSize: chunkSize)
-                        if !chunks.isEmpty { out.append((series.labels, chunks)) }
-                    }
-                }
-            }
-        }
-        out.sort { Labels.compare($0.0, $1.0) < 0 }
-        return out
+        try seriesChunks { $0.chunks(mint: .min, maxt: .max) }
     }
 }

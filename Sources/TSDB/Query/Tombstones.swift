@@ -50,22 +50,14 @@ enum Intervals {
             let touched = list.contains { $0.maxTime >= c.minTime && $0.minTime <= c.maxTime }
             guard touched else { out.append(c); continue }
             var it = c.chunk.makeIterator()
-            var ts: [Int64] = [], vs: [Double] = []
-            func flush() {
-                guard !ts.isEmpty else { return }
-                out.append(ChunkMeta(minTime: ts[0], maxTime: ts[ts.count - 1], chunk: ChunkEncoder.encode(timestamps: ts, values: vs)))
-                ts.removeAll(keepingCapacity: true)
-                vs.removeAll(keepingCapacity: true)
-            }
+            var builder = ChunkBuilder(chunkSize: chunkSize)
             while it.next() {
                 let (t, v) = it.at()
-                if contains(list, t) { continue }
-                ts.append(t)
-                vs.append(v)
-                if ts.count == chunkSize { flush() }
+                if !contains(list, t) { builder.append(t, v) }
             }
             if let e = it.error { throw e }
-            flush()
+            builder.flush()
+            out.append(contentsOf: builder.chunks)
         }
         return out
     }
