@@ -78,6 +78,9 @@ import Testing
         let metrics = try await s.get("/metrics")
         #expect(metrics.text.contains("sextant_tsdb_head_series 3"))
         #expect(metrics.text.contains("sextant_tsdb_wal_corruptions_total 0"))
+        #expect(metrics.text.contains("sextant_engine_query_duration_seconds_bucket{le=\"+Inf\"}"))
+        #expect(metrics.text.contains("sextant_http_request_duration_seconds_count"))
+        #expect(metrics.text.contains("process_resident_memory_bytes") && metrics.text.contains("process_cpu_seconds_total"))
     }
 
     /// A day of samples from last year, series after series (each in time order), into a

@@ -48,6 +48,22 @@ import FoundationNetworking
         let labels = try promtool(["labels", url, "job"])
         #expect(labels.out == "a\nb\n")
 
+        // The server's own /metrics passes promtool's exposition checks.
+        let (metricsBody, _) = try await URLSession.shared.data(from: URL(string: url + "/metrics")!)
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+        check.arguments = ["check", "metrics"]
+        let input = Pipe(), output = Pipe()
+        check.standardInput = input
+        check.standardOutput = output
+        check.standardError = output
+        try check.run()
+        input.fileHandleForWriting.write(metricsBody)
+        try input.fileHandleForWriting.close()
+        let checkOutput = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0, "\(checkOutput)")
+
         let bad = try promtool(["instant", "--time=1010", url, "sum("])
         #expect(bad.status != 0)
         #expect(bad.out.contains("bad_data: 1:5: parse error: unexpected end of input"))

@@ -86,8 +86,11 @@ public struct SextantServer: Sendable {
         let server = self
         let opener = Task.detached { try server.openStorage() }
         let compactor = CompactionService(storage: storage, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app, compactor],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var config = ServiceGroupConfiguration(services: [app, compactor],
+                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // In-flight requests get this long to finish before they are cancelled.
+        config.maximumGracefulShutdownDuration = .seconds(30)
+        let group = ServiceGroup(configuration: config)
         async let opened: Void = opener.value
         do {
             try await group.run()
@@ -108,6 +111,8 @@ struct CountingMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: BasicRequestContext,
                 next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
         metrics.httpRequests.add(1, ordering: .relaxed)
+        let started = ContinuousClock.now
+        defer { metrics.httpDuration.observe(ServerMetrics.seconds(ContinuousClock.now - started)) }
         return try await next(request, context)
     }
 }
