@@ -201,7 +201,3 @@ public func formatValue(_ v: Double) -> String {
     return formatShortest(v, exponentThreshold: nil)
 }
 
-func isValidLabelName(_ s: String) -> Bool {
-    guard let first = s.utf8.first, !(first >= 48 && first <= 57) else { return false }
-    return s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
-}

@@ -148,45 +148,17 @@ extension Evaluator {
         let input = try vector(args[0])
         let dst = try string(args[1]), replacement = try string(args[2])
         let src = try string(args[3]), pattern = try string(args[4])
-        let regex: Regex<AnyRegexOutput>
-        do { regex = try Regex("(?:" + pattern + ")").matchingSemantics(.unicodeScalar) } catch {
+        guard let regex = RegexTemplate(pattern) else {
             throw .execution("invalid regular expression in label_replace(): \(pattern)")
         }
         guard isValidLabelName(dst) else { throw .execution("invalid destination label name in label_replace(): \(dst)") }
         let out = input.map { s -> StepSeries in
-            let value = s.labels[src] ?? ""
-            guard let match = try? regex.wholeMatch(in: value) else { return s }
+            guard let replaced = regex.expand(replacement, matching: s.labels[src] ?? "") else { return s }
             var y = s
-            y.labels = s.labels.setting(dst, to: expand(replacement, match))
+            y.labels = s.labels.setting(dst, to: replaced)
             return y
         }
         return try mergeSameLabels(out)
-    }
-
-    /// Go's `Regexp.Expand`: `$1`, `${1}`, `$name`, `${name}`, `$$`.
-    func expand(_ template: String, _ match: Regex<AnyRegexOutput>.Match) -> String {
-        var out = ""
-        var chars = Substring(template)
-        while let c = chars.first {
-            chars.removeFirst()
-            guard c == "$" else { out.append(c); continue }
-            if chars.first == "$" { chars.removeFirst(); out.append("$"); continue }
-            var name = ""
-            if chars.first == "{" {
-                guard let close = chars.firstIndex(of: "}") else { out.append("$"); continue }
-                name = String(chars[chars.index(after: chars.startIndex)..<close])
-                chars = chars[chars.index(after: close)...]
-            } else {
-                while let d = chars.first, d.isLetter || d.isNumber || d == "_" { name.append(d); chars.removeFirst() }
-            }
-            guard !name.isEmpty else { out.append("$"); continue }
-            if let i = Int(name) {
-                if i < match.output.count, let sub = match.output[i].substring { out += sub }
-            } else if let sub = match.output[name]?.substring {
-                out += sub
-            }
-        }
-        return out
     }
 
     func labelJoin(_ args: [Expr]) throws(QueryError) -> [StepSeries] {
