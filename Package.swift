@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -37,7 +38,15 @@ let package = Package(
         // Generated scrape-like data for benchmarks and tests.
         .target(name: "Workloads", dependencies: ["TSDB"], swiftSettings: strictSettings),
         .target(name: "PromQL", dependencies: ["TSDB"], swiftSettings: strictSettings),
-        .target(name: "Scrape", dependencies: ["TSDB"], swiftSettings: strictSettings),
+        .target(
+            name: "Scrape",
+            dependencies: [
+                "TSDB",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Server",
             dependencies: [
@@ -63,7 +72,7 @@ let package = Package(
         .testTarget(name: "ScrapeTests", dependencies: ["Scrape", "TSDB"], swiftSettings: strictSettings),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TSDB", "Workloads"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary some tests run.
-        .testTarget(name: "ServerTests", dependencies: ["Server", "TSDB", "PromQL", "CLI"], swiftSettings: strictSettings),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "TSDB", "PromQL", "Scrape", "CLI"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI"], swiftSettings: strictSettings),
         .executableTarget(

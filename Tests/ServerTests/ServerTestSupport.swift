@@ -14,13 +14,14 @@ final class RunningServer: @unchecked Sendable {
     let task: Task<Void, any Error>
     let port: Int
 
-    static func start(adminAPI: Bool = false) async throws -> RunningServer {
+    static func start(adminAPI: Bool = false, selfScrapeInterval: Int64 = 15_000) async throws -> RunningServer {
         let dir = NSTemporaryDirectory() + "sextant-server-\(UUID().uuidString)"
         var options = ServerOptions()
         options.host = "127.0.0.1"
         options.port = 0
         options.dataDirectory = dir
         options.enableAdminAPI = adminAPI
+        options.selfScrapeInterval = selfScrapeInterval
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let server = SextantServer(options: options, logger: logger)

@@ -15,6 +15,7 @@ struct PrometheusAPI: Sendable {
     let metadata: MetadataStore
     let options: ServerOptions
     let startTime: Date
+    let scraping: ScrapeState
 
     var db: DB { get throws(APIError) { try storage.get() } }
     /// Most points a range query may return per series.

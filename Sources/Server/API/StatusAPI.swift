@@ -32,6 +32,7 @@ extension PrometheusAPI {
                 return w.bytes
             }
         }
+        router.get("/api/v1/targets") { _, _ in await respond { () throws(APIError) in targetsJSON() } }
         router.get("/api/v1/metadata") { request, _ in
             await respond { () throws(APIError) in metadataJSON(try await parameters(request)) }
         }
@@ -74,6 +75,49 @@ extension PrometheusAPI {
             w.raw("]")
         }
         w.raw("}")
+        return w.bytes
+    }
+
+    /// Active and dropped targets with their scrape state.
+    func targetsJSON() -> [UInt8] {
+        let manager = scraping.manager.withLock { $0 }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var w = JSONWriter()
+        w.raw("{\"activeTargets\":[")
+        for (i, loop) in (manager?.active ?? []).enumerated() {
+            let t = loop.target, h = loop.health
+            if i > 0 { w.raw(",") }
+            w.raw("{\"discoveredLabels\":")
+            w.labels(t.discoveredLabels)
+            w.raw(",\"labels\":")
+            w.labels(t.labels)
+            w.raw(",\"scrapePool\":")
+            w.string(t.job)
+            w.raw(",\"scrapeUrl\":")
+            w.string(t.url)
+            w.raw(",\"globalUrl\":")
+            w.string(t.url)
+            w.raw(",\"lastError\":")
+            w.string(h.lastError)
+            w.raw(",\"lastScrape\":")
+            w.string(h.lastScrape == 0 ? "0001-01-01T00:00:00Z" : formatter.string(from: Date(timeIntervalSince1970: Double(h.lastScrape) / 1000)))
+            w.raw(",\"lastScrapeDuration\":\(h.lastScrapeDuration),\"health\":")
+            w.string(h.health)
+            w.raw(",\"scrapeInterval\":")
+            w.string(PromQLDuration.format(t.interval))
+            w.raw(",\"scrapeTimeout\":")
+            w.string(PromQLDuration.format(t.timeout))
+            w.raw("}")
+        }
+        w.raw("],\"droppedTargets\":[")
+        for (i, l) in (manager?.dropped ?? []).enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw("{\"discoveredLabels\":")
+            w.labels(l)
+            w.raw("}")
+        }
+        w.raw("]}")
         return w.bytes
     }
 

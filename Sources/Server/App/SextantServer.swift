@@ -3,7 +3,9 @@ import Hummingbird
 import Logging
 import NIOCore
 import PromQL
+import Scrape
 import ServiceLifecycle
+import Synchronization
 import TSDB
 
 /// Settings of the server (`sextant serve`'s flags).
@@ -17,6 +19,9 @@ public struct ServerOptions: Sendable {
     public var enableAdminAPI = false
     /// The scrape configuration file, if given.
     public var configFile: String?
+    /// Scrape this server's own /metrics (what `sextant serve` does without a configuration).
+    public var selfScrape = true
+    public var selfScrapeInterval: Int64 = 15_000
     /// The flags as given, for /api/v1/status/flags.
     public var flags: [String: String] = [:]
 
@@ -27,6 +32,7 @@ public struct ServerOptions: Sendable {
 public struct SextantServer: Sendable {
     public let options: ServerOptions
     public let storage = StorageState()
+    public let scraping = ScrapeState()
     public let metadata = MetadataStore()
     let logger: Logger
     let metrics = ServerMetrics()
@@ -53,7 +59,7 @@ public struct SextantServer: Sendable {
         router.middlewares.add(GzipMiddleware())
         let api = PrometheusAPI(storage: storage, engine: Engine(options: options.engine),
                                 limiter: QueryLimiter(limit: options.maxConcurrency), build: .current, metrics: metrics,
-                                metadata: metadata, options: options, startTime: startTime)
+                                metadata: metadata, options: options, startTime: startTime, scraping: scraping)
         api.register(on: router)
         let storage = self.storage
         router.get("/-/healthy") { _, _ in "Sextant is Healthy.\n" }
@@ -75,8 +81,35 @@ public struct SextantServer: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(router: router(),
                      configuration: .init(address: .hostname(options.host, port: options.port), serverName: "Sextant"),
-                     onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+                     onServerRunning: { channel in
+                         let port = channel.localAddress?.port ?? 0
+                         scraping.port.withLock { $0 = port }
+                         await onRunning(port)
+                     },
                      logger: logger)
+    }
+
+    /// Starts scraping once the store is open and the port is known: this server's own
+    /// /metrics when `selfScrape` is set.
+    public func startScraping() {
+        guard let db = storage.current, options.selfScrape else { return }
+        let port = scraping.port.withLock { $0 }
+        let host = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
+        let manager = ScrapeManager(storage: db, logger: logger)
+        let interval = options.selfScrapeInterval
+        if let target = ScrapeTarget.make(discovered: Labels(["__address__": "\(host):\(port)"]), job: "sextant", scheme: "http",
+                                          metricsPath: "/metrics", params: [:], interval: interval,
+                                          timeout: min(interval, 10_000), relabel: []) {
+            manager.apply(targets: [target])
+        }
+        scraping.manager.withLock { $0 = manager }
+        logger.info("scraping its own /metrics at \(host):\(port) every \(interval / 1000)s")
+    }
+
+    /// Stops scraping (marking scraped series stale).
+    public func stopScraping() async {
+        if let m = scraping.manager.withLock({ $0 }) { await m.shutdown() }
+        scraping.manager.withLock { $0 = nil }
     }
 
     /// Serves until SIGTERM or SIGINT, then lets requests finish and closes the store. The
@@ -84,7 +117,11 @@ public struct SextantServer: Sendable {
     public func run() async throws {
         let app = application { port in logger.info("listening on \(options.host):\(port)") }
         let server = self
-        let opener = Task.detached { try server.openStorage() }
+        let opener = Task.detached {
+            try server.openStorage()
+            while server.scraping.port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            server.startScraping()
+        }
         let compactor = CompactionService(storage: storage, logger: logger)
         var config = ServiceGroupConfiguration(services: [app, compactor],
                                                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -99,6 +136,7 @@ public struct SextantServer: Sendable {
             throw error
         }
         try? await opened
+        await stopScraping()
         storage.current?.close()
         logger.info("closed \(options.dataDirectory)")
     }
@@ -134,4 +172,12 @@ struct CompactionService: Service {
             }.value
         }
     }
+}
+
+/// The scrape manager once scraping runs, and the port the server listens on.
+public final class ScrapeState: Sendable {
+    let manager = Mutex<ScrapeManager?>(nil)
+    let port = Mutex<Int>(0)
+
+    public init() {}
 }

@@ -18,6 +18,19 @@ public protocol Appender: AnyObject {
     func rollback()
 }
 
+/// Something appenders come from (the DB, a head).
+public protocol Appendable: Sendable {
+    func makeAppender() -> any Appender
+}
+
+extension DB: Appendable {
+    public func makeAppender() -> any Appender { appender() }
+}
+
+extension Head: Appendable {
+    public func makeAppender() -> any Appender { appender() }
+}
+
 /// Hints a querier may use to read less; it must return correct results without them.
 public struct SelectHints: Sendable {
     /// Time range the caller will read (milliseconds, inclusive).

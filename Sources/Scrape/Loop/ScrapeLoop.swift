@@ -1,0 +1,209 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import TSDB
+
+/// What /api/v1/targets shows of a target.
+public struct TargetHealth: Sendable {
+    public var health = "unknown"
+    public var lastError = ""
+    /// Milliseconds since the epoch, 0 before the first scrape.
+    public var lastScrape: Int64 = 0
+    public var lastScrapeDuration = 0.0
+}
+
+/// Scrapes one target every interval, at a stable offset within it, into the store.
+///
+/// Series text seen before maps straight to its ref (no label parsing); series that vanish
+/// get a stale marker; every scrape writes `up`, `scrape_duration_seconds`,
+/// `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling`, `scrape_series_added`.
+public final class ScrapeLoop: @unchecked Sendable {
+    public let target: ScrapeTarget
+    let storage: any Appendable
+    let client: HTTPClient
+    let logger: Logger
+    let state = Mutex(TargetHealth())
+    var textCache = SeriesTextCache()
+    var dropped = SeriesTextCache()
+    /// Refs written by the last successful scrape, for staleness.
+    var previous = Set<SeriesRef>()
+
+    public init(target: ScrapeTarget, storage: any Appendable, client: HTTPClient, logger: Logger) {
+        self.target = target
+        self.storage = storage
+        self.client = client
+        self.logger = logger
+    }
+
+    public var health: TargetHealth { state.withLock { $0 } }
+
+    static let accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+    /// The offset of this target's scrapes within the interval, stable across restarts.
+    var offset: Int64 {
+        Int64(Labels(target.labels.pairs + [Label("__url__", target.url)]).stableHash % UInt64(max(target.interval, 1)))
+    }
+
+    /// Scrapes until the task is cancelled, then marks every series of the target stale.
+    public func run() async {
+        let interval = max(target.interval, 1)
+        while !Task.isCancelled {
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            var next = (now - offset) / interval * interval + offset
+            if next < now { next += interval }
+            try? await Task.sleep(for: .milliseconds(next - now))
+            if Task.isCancelled { break }
+            await scrapeOnce(at: Int64(Date().timeIntervalSince1970 * 1000))
+        }
+        markAllStale(at: Int64(Date().timeIntervalSince1970 * 1000))
+    }
+
+    /// One scrape at `time`: fetch, parse, append and commit, or mark the target down.
+    public func scrapeOnce(at time: Int64) async {
+        let started = ContinuousClock.now
+        var result: (scraped: Int, kept: Int, added: Int)?
+        var failure: String?
+        do {
+            let body = try await fetch()
+            result = try append(body, at: time)
+        } catch {
+            failure = "\(error)"
+        }
+        let seconds = Self.seconds(ContinuousClock.now - started)
+        if failure != nil { markAllStale(at: time, keepReports: true) }
+        report(up: failure == nil, seconds: seconds, result: result ?? (0, 0, 0), at: time)
+        state.withLock { s in
+            s.health = failure == nil ? "up" : "down"
+            s.lastError = failure ?? ""
+            s.lastScrape = time
+            s.lastScrapeDuration = seconds
+        }
+        if let failure { logger.debug("scrape of \(target.url) failed: \(failure)") }
+    }
+
+    static func seconds(_ d: Swift.Duration) -> Double {
+        let (s, a) = d.components
+        return Double(s) + Double(a) * 1e-18
+    }
+
+    struct ScrapeFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func fetch() async throws -> (bytes: [UInt8], contentType: String) {
+        var request = HTTPClientRequest(url: target.url)
+        request.headers.add(name: "Accept", value: Self.accept)
+        request.headers.add(name: "Accept-Encoding", value: "gzip")
+        request.headers.add(name: "User-Agent", value: "Sextant/0.1")
+        request.headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: String(Double(target.timeout) / 1000))
+        let response = try await client.execute(request, timeout: .milliseconds(target.timeout))
+        guard response.status == .ok else { throw ScrapeFailure(description: "server returned HTTP status \(response.status)") }
+        let limit = target.bodySizeLimit > 0 ? target.bodySizeLimit : Int.max
+        let buffer: ByteBuffer
+        do { buffer = try await response.body.collect(upTo: limit) } catch {
+            throw ScrapeFailure(description: target.bodySizeLimit > 0 ? "body size limit exceeded (\(target.bodySizeLimit) bytes) or read failed: \(error)" : "\(error)")
+        }
+        return (Array(buffer.readableBytesView), response.headers.first(name: "Content-Type") ?? "")
+    }
+
+    /// Parses and appends a body in one transaction; a bad body or a broken limit commits nothing.
+    func append(_ body: (bytes: [UInt8], contentType: String), at time: Int64) throws -> (scraped: Int, kept: Int, added: Int) {
+        let app = storage.makeAppender()
+        var seen = Set<SeriesRef>()
+        var scraped = 0, kept = 0, added = 0
+        do {
+            try forEachSample(body) { series, value, timestamp in
+                scraped += 1
+                if target.sampleLimit > 0 && scraped > target.sampleLimit {
+                    throw ScrapeFailure(description: "sample limit exceeded (\(target.sampleLimit))")
+                }
+                if dropped.ref(for: series) != nil { return }
+                let t = target.honorTimestamps ? (timestamp ?? time) : time
+                if let ref = textCache.ref(for: series) {
+                    if seen.insert(ref).inserted { kept += 1; try? app.append(ref, t, value) }
+                    return
+                }
+                guard let labels = try finalLabels(series) else {
+                    dropped.insert(series, 0)
+                    return
+                }
+                let ref = try app.append(labels, t, value)
+                textCache.insert(series, ref)
+                if seen.insert(ref).inserted { kept += 1 }
+                if !previous.contains(ref) { added += 1 }
+            }
+        } catch {
+            app.rollback()
+            throw error
+        }
+        // Series of the last scrape that are gone get a stale marker.
+        for ref in previous.subtracting(seen) { try? app.append(ref, time, staleMarker) }
+        try app.commit()
+        previous = seen
+        return (scraped, kept, added)
+    }
+
+    /// Labels a scraped series is stored with: its own, the target's (the scraped ones win
+    /// with honor_labels, otherwise clashing ones become `exported_<name>`), then metric
+    /// relabeling; nil when relabeling drops it.
+    func finalLabels(_ series: ArraySlice<UInt8>) throws -> Labels? {
+        var labels = try TextParser.labels(of: series)
+        for l in target.labels {
+            if let existing = labels[l.name] {
+                if target.honorLabels { continue }
+                if !existing.isEmpty { labels = labels.setting("exported_" + l.name, to: existing) }
+            }
+            labels = labels.setting(l.name, to: l.value)
+        }
+        return target.metricRelabel.isEmpty ? labels : Relabeling.apply(labels, target.metricRelabel)
+    }
+
+    /// Calls `body` for every sample of a text-format or OpenMetrics body.
+    func forEachSample(_ body: (bytes: [UInt8], contentType: String),
+                       _ each: (ArraySlice<UInt8>, Double, Int64?) throws -> Void) throws {
+        if body.contentType.hasPrefix("application/openmetrics-text") {
+            for family in try OpenMetricsParser.parse(String(decoding: body.bytes, as: UTF8.self)) {
+                for s in family.samples {
+                    let text = s.name + (s.labels.isEmpty ? "" : "{" + s.labels.map { "\($0.name)=\(quoteLabelValue($0.value))" }.joined(separator: ",") + "}")
+                    try each(Array(text.utf8)[...], s.value, s.timestamp)
+                }
+            }
+            return
+        }
+        var parser = TextParser(body.bytes)
+        while let entry = try parser.next() {
+            if case .sample(let series, let value, let timestamp) = entry { try each(series, value, timestamp) }
+        }
+    }
+
+    /// The synthetic series of one scrape.
+    func report(up: Bool, seconds: Double, result: (scraped: Int, kept: Int, added: Int), at time: Int64) {
+        let app = storage.makeAppender()
+        let values: [(String, Double)] = [
+            ("up", up ? 1 : 0), ("scrape_duration_seconds", seconds), ("scrape_samples_scraped", Double(result.scraped)),
+            ("scrape_samples_post_metric_relabeling", Double(result.kept)), ("scrape_series_added", Double(result.added)),
+        ]
+        for (name, v) in values { _ = try? app.append(target.labels.setting(Labels.metricName, to: name), time, v) }
+        try? app.commit()
+    }
+
+    /// Stale markers for every series of the last scrape (target gone or scrape failed); the
+    /// synthetic series too when the target is gone.
+    func markAllStale(at time: Int64, keepReports: Bool = false) {
+        let app = storage.makeAppender()
+        for ref in previous { try? app.append(ref, time, staleMarker) }
+        if !keepReports {
+            for name in ["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"] {
+                _ = try? app.append(target.labels.setting(Labels.metricName, to: name), time, staleMarker)
+            }
+        }
+        try? app.commit()
+        previous = []
+    }
+}
+
+/// The Prometheus stale marker.
+let staleMarker = Double(bitPattern: 0x7ff0_0000_0000_0002)

@@ -1,0 +1,72 @@
+import Foundation
+import TSDB
+
+/// One endpoint to scrape, with what its samples get and how it is scraped.
+public struct ScrapeTarget: Sendable, Hashable {
+    /// Labels every sample of the target gets (job, instance and others), `__` labels gone.
+    public var labels: Labels
+    /// Labels before relabeling (`discoveredLabels` in /api/v1/targets).
+    public var discoveredLabels: Labels
+    public var url: String
+    public var job: String
+    /// Milliseconds.
+    public var interval: Int64
+    public var timeout: Int64
+    public var honorLabels = false
+    public var honorTimestamps = true
+    /// 0: no limit.
+    public var sampleLimit = 0
+    /// 0: no limit.
+    public var bodySizeLimit = 0
+    public var metricRelabel: [RelabelConfig] = []
+
+    public static func == (a: ScrapeTarget, b: ScrapeTarget) -> Bool {
+        a.url == b.url && a.labels == b.labels && a.interval == b.interval && a.timeout == b.timeout
+            && a.honorLabels == b.honorLabels && a.honorTimestamps == b.honorTimestamps && a.sampleLimit == b.sampleLimit
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(url)
+        h.combine(labels)
+    }
+
+    /// Builds a target from discovered labels as Prometheus does: job and scrape settings as
+    /// `__` labels, relabeling, `instance` from `__address__`, the URL from `__scheme__`,
+    /// `__address__`, `__metrics_path__` and `__param_*`. Nil when relabeling drops it.
+    public static func make(discovered: Labels, job: String, scheme: String, metricsPath: String,
+                            params: [String: [String]], interval: Int64, timeout: Int64,
+                            relabel: [RelabelConfig]) -> ScrapeTarget? {
+        var base = discovered
+        let defaults: [(String, String)] = [
+            ("job", job), ("__scheme__", scheme), ("__metrics_path__", metricsPath),
+            ("__scrape_interval__", formatDuration(interval)), ("__scrape_timeout__", formatDuration(timeout)),
+        ]
+        for (name, value) in defaults where base[name] == nil { base = base.setting(name, to: value) }
+        for (name, values) in params where base["__param_" + name] == nil {
+            if let first = values.first { base = base.setting("__param_" + name, to: first) }
+        }
+        guard var labels = Relabeling.apply(base, relabel), let address = labels["__address__"], !address.isEmpty else { return nil }
+        if labels["instance"] == nil { labels = labels.setting("instance", to: address) }
+        var query: [String] = []
+        for l in labels where l.name.hasPrefix("__param_") {
+            query.append(percentEncode(String(l.name.dropFirst(8))) + "=" + percentEncode(l.value))
+        }
+        let path = labels["__metrics_path__"] ?? metricsPath
+        let url = (labels["__scheme__"] ?? scheme) + "://" + address + path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        let visible = Labels(sorted: labels.pairs.filter { !$0.name.hasPrefix("__") })
+        return ScrapeTarget(labels: visible, discoveredLabels: base, url: url, job: visible["job"] ?? job,
+                            interval: interval, timeout: timeout)
+    }
+
+    static func percentEncode(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    static func formatDuration(_ ms: Int64) -> String {
+        if ms % 60_000 == 0 { return "\(ms / 60_000)m" }
+        if ms % 1000 == 0 { return "\(ms / 1000)s" }
+        return "\(ms)ms"
+    }
+}

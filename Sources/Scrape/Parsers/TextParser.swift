@@ -1,0 +1,68 @@
+import TSDB
+
+/// One entry of an exposition body in the Prometheus text format (0.0.4).
+public enum TextEntry {
+    /// A sample: the raw series text (`name{labels}` as sent, the key of a series cache),
+    /// value and optional millisecond timestamp.
+    case sample(series: ArraySlice<UInt8>, value: Double, timestamp: Int64?)
+    /// `# TYPE`, `# HELP` or `# UNIT` of a family.
+    case metadata(kind: String, metric: String, text: String)
+}
+
+/// Walks a text-format body line by line without copying it: a sample gives its series text
+/// as a slice of the body; labels are parsed only when the caller asks (on a cache miss).
+public struct TextParser {
+    let body: [UInt8]
+    var offset = 0
+    public private(set) var lineNumber = 0
+
+    public init(_ body: [UInt8]) { self.body = body }
+
+    /// The next entry, nil at the end; a malformed line throws (the whole scrape fails, as in
+    /// Prometheus).
+    public mutating func next() throws(ExpositionError) -> TextEntry? {
+        while offset < body.count {
+            let start = offset
+            var end = start
+            while end < body.count && body[end] != 10 { end += 1 }
+            offset = end + 1
+            lineNumber += 1
+            var line = body[start..<end]
+            if line.last == 13 { line = line.dropLast() }
+            guard let first = line.firstIndex(where: { $0 != 32 && $0 != 9 }) else { continue }
+            if line[first] == UInt8(ascii: "#") {
+                if let m = metadata(line[first...]) { return m }
+                continue
+            }
+            guard let split = SampleLineParser.seriesEnd(line) else {
+                throw ExpositionError(line: lineNumber, message: "expected a value after the series: \(String(decoding: line.prefix(120), as: UTF8.self))")
+            }
+            do {
+                let (value, timestamp) = try SampleLineParser.valueAndTimestamp(line[split...])
+                return .sample(series: line[first..<split], value: value, timestamp: timestamp)
+            } catch {
+                throw ExpositionError(line: lineNumber, message: error.message)
+            }
+        }
+        return nil
+    }
+
+    func metadata(_ line: ArraySlice<UInt8>) -> TextEntry? {
+        let parts = line.split(separator: 32, maxSplits: 3, omittingEmptySubsequences: true)
+        guard parts.count >= 3 else { return nil }
+        let kind = String(decoding: parts[1], as: UTF8.self)
+        guard kind == "TYPE" || kind == "HELP" || kind == "UNIT" else { return nil }
+        return .metadata(kind: kind, metric: String(decoding: parts[2], as: UTF8.self),
+                         text: parts.count > 3 ? String(decoding: parts[3], as: UTF8.self) : "")
+    }
+
+    /// The labels of a series text (metric name included as `__name__`).
+    public static func labels(of series: ArraySlice<UInt8>) throws(ExpositionError) -> Labels {
+        let parsed: SampleLine?
+        do { parsed = try SampleLineParser.parse(Substring(decoding: series, as: UTF8.self) + " 0") } catch {
+            throw ExpositionError(line: 0, message: error.message)
+        }
+        guard let parsed else { throw ExpositionError(line: 0, message: "empty series") }
+        return parsed.labels
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import Synchronization
+import Testing
+import PromQL
+import Scrape
+@testable import Server
+import TSDB
+
+/// A loopback HTTP target whose answer the test sets.
+final class FakeTarget: Sendable {
+    final class Reply: Sendable {
+        let value = Mutex<(status: HTTPResponse.Status, body: String, contentType: String)>((.ok, "", "text/plain; version=0.0.4"))
+    }
+
+    let reply = Reply()
+    let task: Task<Void, any Error>
+    let port: Int
+
+    init() async {
+        let reply = self.reply
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            let r = reply.value.withLock { $0 }
+            return Response(status: r.status, headers: [.contentType: r.contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: r.body)))
+        }
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "fake")
+        logger.logLevel = .error
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        task = Task { try await app.runService() }
+        var p = 0
+        for await x in stream { p = x; break }
+        port = p
+    }
+
+    func set(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; version=0.0.4") {
+        reply.value.withLock { $0 = (status, body, contentType) }
+    }
+
+    func stop() { task.cancel() }
+}
+
+@Suite(.serialized) struct ScrapeLoopTests {
+    func instant(_ head: Head, _ q: String, at t: Int64) throws -> [String: Double] {
+        guard case .vector(let v) = try Engine().instantQuery(q, at: t, on: head) else { return [:] }
+        return Dictionary(uniqueKeysWithValues: v.map { ($0.labels.description, $0.v) })
+    }
+
+    @Test func scrapesLabelsStalenessAndFailures() async throws {
+        let target = await FakeTarget()
+        defer { target.stop() }
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        defer { Task { await manager.shutdown() } }
+        var t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)", "team": "x"]),
+                                               job: "node", scheme: "http", metricsPath: "/metrics", params: [:],
+                                               interval: 15_000, timeout: 2_000, relabel: []))
+        t.sampleLimit = 3
+        let loop = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        let instance = "127.0.0.1:\(target.port)"
+
+        target.set("# TYPE a counter\na_total{code=\"200\"} 5\na_total{code=\"500\"} 1\nb{job=\"exported\"} 3 1000\n")
+        await loop.scrapeOnce(at: 10_000)
+        #expect(loop.health.health == "up")
+        var got = try instant(head, "{__name__=~\"a_total|b|up\"}", at: 10_000)
+        #expect(got["a_total{code=\"200\", instance=\"\(instance)\", job=\"node\", team=\"x\"}"] == 5)
+        #expect(got["b{exported_job=\"exported\", instance=\"\(instance)\", job=\"node\", team=\"x\"}"] == 3)
+        #expect(got["up{instance=\"\(instance)\", job=\"node\", team=\"x\"}"] == 1)
+        let added = try instant(head, "scrape_series_added", at: 10_000)
+        #expect(added.values.first == 3)
+
+        // A series that leaves the target gets a stale marker: gone at once, not after 5m.
+        target.set("a_total{code=\"200\"} 6\n")
+        await loop.scrapeOnce(at: 25_000)
+        got = try instant(head, "a_total", at: 25_000)
+        #expect(got.count == 1 && got.values.first == 6)
+
+        // Over the sample limit: the scrape fails, up is 0, nothing of it is stored.
+        target.set("a_total{code=\"200\"} 7\nc 1\nd 1\ne 1\n")
+        await loop.scrapeOnce(at: 40_000)
+        #expect(loop.health.health == "down" && loop.health.lastError.contains("sample limit"))
+        #expect(try instant(head, "up", at: 40_000).values.first == 0)
+        #expect(try instant(head, "c", at: 40_000).isEmpty)
+        #expect(try instant(head, "a_total", at: 40_000).isEmpty)    // marked stale by the failed scrape
+
+        // Garbage and HTTP errors mark the target down with a reason.
+        target.set("this is { not metrics\n")
+        await loop.scrapeOnce(at: 55_000)
+        #expect(loop.health.health == "down" && !loop.health.lastError.isEmpty)
+        target.set("x 1\n", status: .internalServerError)
+        await loop.scrapeOnce(at: 70_000)
+        #expect(loop.health.lastError.contains("500"))
+
+        // OpenMetrics bodies are chosen by content type.
+        target.set("# TYPE om counter\nom_total 3 100.5\n# EOF\n", contentType: "application/openmetrics-text; version=1.0.0")
+        await loop.scrapeOnce(at: 85_000)
+        #expect(loop.health.health == "up")
+        #expect(try instant(head, "om_total", at: 110_000).values.first == 3)
+    }
+
+    @Test func targetsFollowPrometheusRelabelingRules() throws {
+        let relabel = [try RelabelConfig(sourceLabels: ["__meta_port"], targetLabel: "__address__", regex: "(.*)", replacement: "host:$1"),
+                       try RelabelConfig(sourceLabels: ["__meta_skip"], regex: "yes", action: .drop)]
+        let t = try #require(ScrapeTarget.make(discovered: Labels(["__meta_port": "9100", "__address__": "ignored:1"]), job: "j",
+                                               scheme: "https", metricsPath: "/m", params: ["module": ["x y"]],
+                                               interval: 30_000, timeout: 5_000, relabel: relabel))
+        #expect(t.url == "https://host:9100/m?module=x%20y")
+        #expect(t.labels == Labels(["instance": "host:9100", "job": "j"]))
+        #expect(ScrapeTarget.make(discovered: Labels(["__meta_skip": "yes", "__address__": "a:1"]), job: "j", scheme: "http",
+                                  metricsPath: "/metrics", params: [:], interval: 1, timeout: 1, relabel: relabel) == nil)
+    }
+
+    @Test func serveScrapesItselfAndListsTheTarget() async throws {
+        let s = try await RunningServer.start(selfScrapeInterval: 300)
+        defer { Task { await s.stop() } }
+        s.server.startScraping()
+        var up: Double?
+        for _ in 0..<40 where up == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            let r = try await s.get("/api/v1/query?query=\(q("up{job=\"sextant\"}"))")
+            let result = ((r.json["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+            up = result.first.flatMap { ($0["value"] as? [Any])?.last as? String }.flatMap(Double.init)
+        }
+        #expect(up == 1)
+        let targets = try await s.get("/api/v1/targets")
+        let active = ((targets.json["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]]) ?? []
+        #expect(active.count == 1)
+        #expect(active.first?["health"] as? String == "up")
+        #expect(active.first?["scrapePool"] as? String == "sextant")
+        await s.server.stopScraping()
+    }
+}
