@@ -31,3 +31,20 @@ func runSextant(_ arguments: [String]) throws -> (status: Int32, stdout: String,
         #expect(r.stdout.isEmpty)
     }
 }
+
+@Suite struct CheckConfigTests {
+    @Test func goodAndBadFiles() throws {
+        let dir = NSTemporaryDirectory() + "sextant-check-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "scrape_configs:\n  - job_name: a\n    static_configs: [{targets: ['h:1']}]\n".write(toFile: dir + "/good.yml", atomically: true, encoding: .utf8)
+        try "scrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n".write(toFile: dir + "/bad.yml", atomically: true, encoding: .utf8)
+        let good = try runSextant(["check", "config", dir + "/good.yml"])
+        #expect(good.status == 0 && good.stdout.contains("SUCCESS: 1 scrape configs, 1 static and file targets"))
+        let bad = try runSextant(["check", "config", dir + "/bad.yml"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("scrape_configs[0].scrape_intervall: field scrape_intervall not found"))
+        let missing = try runSextant(["check", "config", dir + "/none.yml"])
+        #expect(missing.status != 0 && missing.stderr.contains("cannot read"))
+    }
+}

@@ -136,3 +136,43 @@ final class FakeTarget: Sendable {
         await s.server.stopScraping()
     }
 }
+
+@Suite(.serialized) struct ReloadTests {
+    @Test func reloadKeepsStartsAndStopsLoopsAndRefusesBadFiles() async throws {
+        let a = await FakeTarget(), b = await FakeTarget(), c = await FakeTarget()
+        defer { a.stop(); b.stop(); c.stop() }
+        for t in [a, b, c] { t.set("m 1\n") }
+        let dir = NSTemporaryDirectory() + "sextant-reload-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/prometheus.yml"
+        func write(_ targets: [FakeTarget]) throws {
+            let list = targets.map { "'127.0.0.1:\($0.port)'" }.joined(separator: ", ")
+            try "scrape_configs:\n  - job_name: fake\n    scrape_interval: 1s\n    static_configs: [{targets: [\(list)]}]\n"
+                .write(toFile: file, atomically: true, encoding: .utf8)
+        }
+        try write([a, b])
+        var options = ServerOptions()
+        options.dataDirectory = dir + "/data"
+        options.configFile = file
+        let server = SextantServer(options: options, logger: Logger(label: "test"))
+        try server.openStorage()
+        defer { server.db?.close() }
+        server.startScraping()
+        let manager = try #require(server.scraping.manager.withLock { $0 })
+        #expect(manager.active.count == 2)
+        let kept = try #require(manager.active.first { $0.target.url.contains(":\(a.port)/") })
+
+        try write([a, c])
+        try server.reloadScrapeConfig()
+        #expect(manager.active.count == 2)
+        #expect(manager.active.contains { $0 === kept }, "a target that stays keeps its loop")
+        #expect(manager.active.contains { $0.target.url.contains(":\(c.port)/") })
+        #expect(!manager.active.contains { $0.target.url.contains(":\(b.port)/") })
+
+        try "scrape_configs: [{job_name: x, bogus: 1}]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try server.reloadScrapeConfig() }
+        #expect(manager.active.count == 2, "a bad file leaves the running configuration alone")
+        await server.stopScraping()
+    }
+}

@@ -98,6 +98,7 @@ public final class ScrapeLoop: @unchecked Sendable {
         request.headers.add(name: "Accept", value: Self.accept)
         request.headers.add(name: "Accept-Encoding", value: "gzip")
         request.headers.add(name: "User-Agent", value: "Sextant/0.1")
+        if let auth = target.authorization { request.headers.add(name: "Authorization", value: auth) }
         request.headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: String(Double(target.timeout) / 1000))
         let response = try await client.execute(request, timeout: .milliseconds(target.timeout))
         guard response.status == .ok else { throw ScrapeFailure(description: "server returned HTTP status \(response.status)") }

@@ -19,6 +19,8 @@ public struct ScrapeTarget: Sendable, Hashable {
     /// 0: no limit.
     public var bodySizeLimit = 0
     public var metricRelabel: [RelabelConfig] = []
+    /// The `Authorization` header to send, if any.
+    public var authorization: String?
 
     public static func == (a: ScrapeTarget, b: ScrapeTarget) -> Bool {
         a.url == b.url && a.labels == b.labels && a.interval == b.interval && a.timeout == b.timeout

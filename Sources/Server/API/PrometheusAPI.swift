@@ -16,6 +16,8 @@ struct PrometheusAPI: Sendable {
     let options: ServerOptions
     let startTime: Date
     let scraping: ScrapeState
+    /// Re-reads the configuration (POST /-/reload).
+    let reload: @Sendable () throws -> Void
 
     var db: DB { get throws(APIError) { try storage.get() } }
     /// Most points a range query may return per series.

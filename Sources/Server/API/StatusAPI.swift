@@ -47,9 +47,11 @@ extension PrometheusAPI {
         }
         for method in [HTTPRequest.Method.post, .put] {
             router.on("/-/reload", method: method) { _, _ -> Response in
-                if let file = options.configFile, !FileManager.default.isReadableFile(atPath: file) {
+                do {
+                    try reload()
+                } catch {
                     return Response(status: .internalServerError,
-                                    body: ResponseBody(byteBuffer: ByteBuffer(string: "failed to reload config: cannot read \(file)\n")))
+                                    body: ResponseBody(byteBuffer: ByteBuffer(string: "failed to reload config: \(error)\n")))
                 }
                 return Response(status: .ok)
             }

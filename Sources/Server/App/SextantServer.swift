@@ -6,6 +6,7 @@ import PromQL
 import Scrape
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 import TSDB
 
 /// Settings of the server (`sextant serve`'s flags).
@@ -59,7 +60,8 @@ public struct SextantServer: Sendable {
         router.middlewares.add(GzipMiddleware())
         let api = PrometheusAPI(storage: storage, engine: Engine(options: options.engine),
                                 limiter: QueryLimiter(limit: options.maxConcurrency), build: .current, metrics: metrics,
-                                metadata: metadata, options: options, startTime: startTime, scraping: scraping)
+                                metadata: metadata, options: options, startTime: startTime, scraping: scraping,
+                                reload: { [self] in try self.reloadScrapeConfig() })
         api.register(on: router)
         let storage = self.storage
         router.get("/-/healthy") { _, _ in "Sextant is Healthy.\n" }
@@ -91,18 +93,40 @@ public struct SextantServer: Sendable {
 
     /// Starts scraping once the store is open and the port is known: this server's own
     /// /metrics when `selfScrape` is set.
+    /// With `--config.file`, its jobs; without, this server's own /metrics.
     public func startScraping() {
-        guard let db = storage.current, options.selfScrape else { return }
+        guard let db = storage.current else { return }
+        let manager = ScrapeManager(storage: db, logger: logger)
+        scraping.manager.withLock { $0 = manager }
+        do { try reloadScrapeConfig() } catch { logger.error("scrape configuration not applied: \(error)") }
+    }
+
+    /// Reads the configuration again and applies it: targets that stay keep their loops, new
+    /// ones start, removed ones stop and go stale. A bad file is refused and the running
+    /// configuration stays.
+    public func reloadScrapeConfig() throws(ConfigError) {
+        guard let manager = scraping.manager.withLock({ $0 }) else { return }
+        if let file = options.configFile {
+            let config = try PrometheusConfig.load(file: file)
+            var active: [ScrapeTarget] = [], dropped: [Labels] = []
+            for job in config.jobs {
+                let t = job.targets()
+                active += t.active
+                dropped += t.dropped
+            }
+            manager.apply(targets: active, dropped: dropped)
+            logger.info("loaded \(file): \(config.jobs.count) jobs, \(active.count) targets")
+            return
+        }
+        guard options.selfScrape else { return }
         let port = scraping.port.withLock { $0 }
         let host = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
-        let manager = ScrapeManager(storage: db, logger: logger)
         let interval = options.selfScrapeInterval
         if let target = ScrapeTarget.make(discovered: Labels(["__address__": "\(host):\(port)"]), job: "sextant", scheme: "http",
                                           metricsPath: "/metrics", params: [:], interval: interval,
                                           timeout: min(interval, 10_000), relabel: []) {
             manager.apply(targets: [target])
         }
-        scraping.manager.withLock { $0 = manager }
         logger.info("scraping its own /metrics at \(host):\(port) every \(interval / 1000)s")
     }
 
@@ -123,7 +147,8 @@ public struct SextantServer: Sendable {
             server.startScraping()
         }
         let compactor = CompactionService(storage: storage, logger: logger)
-        var config = ServiceGroupConfiguration(services: [app, compactor],
+        let reloader = ReloadOnHangup(server: self)
+        var config = ServiceGroupConfiguration(services: [app, compactor, reloader],
                                                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // In-flight requests get this long to finish before they are cancelled.
         config.maximumGracefulShutdownDuration = .seconds(30)
@@ -180,4 +205,15 @@ public final class ScrapeState: Sendable {
     let port = Mutex<Int>(0)
 
     public init() {}
+}
+
+/// Reloads the scrape configuration on SIGHUP, as Prometheus does.
+struct ReloadOnHangup: Service {
+    let server: SextantServer
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            do { try server.reloadScrapeConfig() } catch { server.logger.error("reload refused: \(error)") }
+        }
+    }
 }
