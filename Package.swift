@@ -75,7 +75,10 @@ let package = Package(
         .testTarget(name: "ScrapeTests", dependencies: ["Scrape", "TSDB"], swiftSettings: strictSettings),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TSDB", "Workloads"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary some tests run.
-        .testTarget(name: "ServerTests", dependencies: ["Server", "TSDB", "PromQL", "Scrape", "CLI"], swiftSettings: strictSettings),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "TSDB", "PromQL", "Scrape", "CLI",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI"], swiftSettings: strictSettings),
         .executableTarget(

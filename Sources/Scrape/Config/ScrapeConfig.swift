@@ -180,9 +180,9 @@ public struct ScrapeJob: Sendable {
 
     /// The scrape targets of this job: discovered label sets through relabeling; also the
     /// label sets relabeling dropped.
-    public func targets() -> (active: [ScrapeTarget], dropped: [Labels]) {
+    public func targets(extra: [Labels] = []) -> (active: [ScrapeTarget], dropped: [Labels]) {
         var active: [ScrapeTarget] = [], dropped: [Labels] = []
-        for d in discoveredTargets() {
+        for d in discoveredTargets() + extra {
             guard var t = ScrapeTarget.make(discovered: d, job: name, scheme: scheme, metricsPath: metricsPath, params: params,
                                             interval: interval, timeout: timeout, relabel: relabel) else {
                 dropped.append(d)

@@ -98,6 +98,7 @@ public struct SextantServer: Sendable {
         guard let db = storage.current else { return }
         let manager = ScrapeManager(storage: db, logger: logger)
         scraping.manager.withLock { $0 = manager }
+        scraping.discovery.withLock { $0 = DiscoveryManager(manager: manager, logger: logger) }
         do { try reloadScrapeConfig() } catch { logger.error("scrape configuration not applied: \(error)") }
     }
 
@@ -108,14 +109,8 @@ public struct SextantServer: Sendable {
         guard let manager = scraping.manager.withLock({ $0 }) else { return }
         if let file = options.configFile {
             let config = try PrometheusConfig.load(file: file)
-            var active: [ScrapeTarget] = [], dropped: [Labels] = []
-            for job in config.jobs {
-                let t = job.targets()
-                active += t.active
-                dropped += t.dropped
-            }
-            manager.apply(targets: active, dropped: dropped)
-            logger.info("loaded \(file): \(config.jobs.count) jobs, \(active.count) targets")
+            scraping.discovery.withLock { $0 }?.apply(config)
+            logger.info("loaded \(file): \(config.jobs.count) jobs")
             return
         }
         guard options.selfScrape else { return }
@@ -132,6 +127,7 @@ public struct SextantServer: Sendable {
 
     /// Stops scraping (marking scraped series stale).
     public func stopScraping() async {
+        scraping.discovery.withLock { $0 }?.stop()
         if let m = scraping.manager.withLock({ $0 }) { await m.shutdown() }
         scraping.manager.withLock { $0 = nil }
     }
@@ -202,6 +198,7 @@ struct CompactionService: Service {
 /// The scrape manager once scraping runs, and the port the server listens on.
 public final class ScrapeState: Sendable {
     let manager = Mutex<ScrapeManager?>(nil)
+    let discovery = Mutex<DiscoveryManager?>(nil)
     let port = Mutex<Int>(0)
 
     public init() {}
