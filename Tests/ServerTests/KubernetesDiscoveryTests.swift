@@ -144,3 +144,34 @@ final class FakeKubernetes: Sendable {
         #expect(KubernetesPodDiscovery.endpoint(for: KubernetesSDConfig(), authorization: nil, environment: [:], serviceAccount: dir) == nil)
     }
 }
+
+@Suite(.serialized) struct ReadmeKubernetesExampleTests {
+    /// The annotation-driven configuration in README.md, as written (with an api_server added,
+    /// since the test runs outside a cluster), against pods from a fake API server.
+    @Test func readmeExampleWorksAsWritten() async throws {
+        let readme = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md").path, encoding: .utf8)
+        let start = try #require(readme.range(of: "<!-- kubernetes-example -->\n```yaml\n"))
+        let end = try #require(readme.range(of: "```\n<!-- /kubernetes-example -->"))
+        var yaml = String(readme[start.upperBound..<end.lowerBound])
+        let api = await FakeKubernetes()
+        defer { api.stop() }
+        yaml = yaml.replacingOccurrences(of: "      - role: pod\n", with: "      - role: pod\n        api_server: http://127.0.0.1:\(api.port)\n        namespaces: {names: [default]}\n")
+        let annotated = FakeKubernetes.pod("web-a", ip: "10.1.0.5", version: "1", ports: [("http", 8080), ("admin", 7070)])
+        let plain = FakeKubernetes.pod("other", ip: "10.1.0.6", version: "2").replacingOccurrences(of: #""prometheus.io/scrape":"true","#, with: "")
+        api.script.lists.withLock { $0 = [#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5"},"items":[\#(annotated),\#(plain)]}"#] }
+        let config = try PrometheusConfig.parse(yaml)
+        let manager = ScrapeManager(storage: Head(), logger: Logger(label: "test"))
+        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"))
+        discovery.apply(config)
+        for _ in 0..<100 where manager.active.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        discovery.stop()
+        let targets = manager.active.map(\.target)
+        // Only the annotated pod, both its ports rewritten to the annotated one.
+        #expect(Set(targets.map(\.url)) == ["http://10.1.0.5:8080/metrics"])
+        let t = try #require(targets.first)
+        #expect(t.labels["namespace"] == "default" && t.labels["pod"] == "web-a" && t.labels["app"] == "web")
+        #expect(t.labels["job"] == "kubernetes-pods" && t.labels["instance"] == "10.1.0.5:8080")
+        await manager.shutdown()
+    }
+}
