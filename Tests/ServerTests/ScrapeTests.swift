@@ -97,11 +97,32 @@ final class FakeTarget: Sendable {
         await loop.scrapeOnce(at: 70_000)
         #expect(loop.health.lastError.contains("500"))
 
+        // Metadata of the families is kept per target.
+        target.set("# HELP a_total Requests.\n# TYPE a_total counter\na_total{code=\"200\"} 8\n")
+        await loop.scrapeOnce(at: 72_000)
+        #expect(loop.metadata["a_total"] == MetricMetadata(type: "counter", help: "Requests.", unit: ""))
+
         // OpenMetrics bodies are chosen by content type.
         target.set("# TYPE om counter\nom_total 3 100.5\n# EOF\n", contentType: "application/openmetrics-text; version=1.0.0")
         await loop.scrapeOnce(at: 85_000)
         #expect(loop.health.health == "up")
         #expect(try instant(head, "om_total", at: 110_000).values.first == 3)
+    }
+
+    @Test func labelLimitsFailTheScrape() async throws {
+        let target = await FakeTarget()
+        defer { target.stop() }
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        defer { Task { await manager.shutdown() } }
+        var t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
+                                               metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 2_000, relabel: []))
+        t.labelValueLengthLimit = 5
+        let loop = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        target.set("m{short=\"abc\"} 1\n")
+        await loop.scrapeOnce(at: 1_000)
+        #expect(loop.health.health == "down", "the instance label is longer than 5")
+        #expect(loop.health.lastError.contains("label_value_length_limit exceeded"))
     }
 
     @Test func targetsFollowPrometheusRelabelingRules() throws {
@@ -133,6 +154,12 @@ final class FakeTarget: Sendable {
         #expect(active.count == 1)
         #expect(active.first?["health"] as? String == "up")
         #expect(active.first?["scrapePool"] as? String == "sextant")
+        let metadata = try await s.get("/api/v1/targets/metadata?metric=sextant_tsdb_head_series")
+        let entries = (metadata.json["data"] as? [[String: Any]]) ?? []
+        #expect(entries.first?["type"] as? String == "gauge")
+        #expect(((entries.first?["target"] as? [String: String])?["job"]) == "sextant")
+        let all = try await s.get("/api/v1/metadata?metric=sextant_http_requests_total")
+        #expect(all.text.contains("\"type\":\"counter\""))
         await s.server.stopScraping()
     }
 }

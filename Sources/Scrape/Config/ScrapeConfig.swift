@@ -192,6 +192,9 @@ public struct ScrapeJob: Sendable {
             t.honorTimestamps = honorTimestamps
             t.sampleLimit = sampleLimit
             t.bodySizeLimit = bodySizeLimit
+            t.labelLimit = labelLimit
+            t.labelNameLengthLimit = labelNameLengthLimit
+            t.labelValueLengthLimit = labelValueLengthLimit
             t.metricRelabel = metricRelabel
             if let (user, password) = basicAuth {
                 t.authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()

@@ -30,6 +30,8 @@ public final class ScrapeLoop: @unchecked Sendable {
     var dropped = SeriesTextCache()
     /// Refs written by the last successful scrape, for staleness.
     var previous = Set<SeriesRef>()
+    /// TYPE, HELP and UNIT of the target's metric families from its last scrapes.
+    let familyMetadata = Mutex<[String: MetricMetadata]>([:])
 
     public init(target: ScrapeTarget, storage: any Appendable, client: HTTPClient, logger: Logger) {
         self.target = target
@@ -39,6 +41,9 @@ public final class ScrapeLoop: @unchecked Sendable {
     }
 
     public var health: TargetHealth { state.withLock { $0 } }
+
+    /// Metadata of the target's metric families, by family name.
+    public var metadata: [String: MetricMetadata] { familyMetadata.withLock { $0 } }
 
     static let accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 
@@ -159,7 +164,24 @@ public final class ScrapeLoop: @unchecked Sendable {
             }
             labels = labels.setting(l.name, to: l.value)
         }
-        return target.metricRelabel.isEmpty ? labels : Relabeling.apply(labels, target.metricRelabel)
+        guard let final = target.metricRelabel.isEmpty ? labels : Relabeling.apply(labels, target.metricRelabel) else { return nil }
+        try checkLimits(final)
+        return final
+    }
+
+    /// The job's label limits; breaking one fails the scrape, as in Prometheus.
+    func checkLimits(_ labels: Labels) throws {
+        if target.labelLimit > 0 && labels.count > target.labelLimit {
+            throw ScrapeFailure(description: "label_limit exceeded (metric: \(labels.metricName ?? ""), number of labels: \(labels.count), limit: \(target.labelLimit))")
+        }
+        for l in labels {
+            if target.labelNameLengthLimit > 0 && l.name.count > target.labelNameLengthLimit {
+                throw ScrapeFailure(description: "label_name_length_limit exceeded (label name: \(l.name), limit: \(target.labelNameLengthLimit))")
+            }
+            if target.labelValueLengthLimit > 0 && l.value.count > target.labelValueLengthLimit {
+                throw ScrapeFailure(description: "label_value_length_limit exceeded (label name: \(l.name), limit: \(target.labelValueLengthLimit))")
+            }
+        }
     }
 
     /// Calls `body` for every sample of a text-format or OpenMetrics body.
@@ -167,6 +189,7 @@ public final class ScrapeLoop: @unchecked Sendable {
                        _ each: (ArraySlice<UInt8>, Double, Int64?) throws -> Void) throws {
         if body.contentType.hasPrefix("application/openmetrics-text") {
             for family in try OpenMetricsParser.parse(String(decoding: body.bytes, as: UTF8.self)) {
+                familyMetadata.withLock { $0[family.name] = MetricMetadata(type: family.type, help: family.help ?? "", unit: family.unit ?? "") }
                 for s in family.samples {
                     let text = s.name + (s.labels.isEmpty ? "" : "{" + s.labels.map { "\($0.name)=\(quoteLabelValue($0.value))" }.joined(separator: ",") + "}")
                     try each(Array(text.utf8)[...], s.value, s.timestamp)
@@ -176,7 +199,19 @@ public final class ScrapeLoop: @unchecked Sendable {
         }
         var parser = TextParser(body.bytes)
         while let entry = try parser.next() {
-            if case .sample(let series, let value, let timestamp) = entry { try each(series, value, timestamp) }
+            switch entry {
+            case .sample(let series, let value, let timestamp): try each(series, value, timestamp)
+            case .metadata(let kind, let metric, let text):
+                familyMetadata.withLock { m in
+                    var entry = m[metric] ?? MetricMetadata()
+                    switch kind {
+                    case "TYPE": entry.type = text
+                    case "HELP": entry.help = text.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\\\", with: "\\")
+                    default: entry.unit = text
+                    }
+                    m[metric] = entry
+                }
+            }
         }
     }
 
@@ -203,6 +238,19 @@ public final class ScrapeLoop: @unchecked Sendable {
         }
         try? app.commit()
         previous = []
+    }
+}
+
+/// TYPE, HELP and UNIT of a metric family.
+public struct MetricMetadata: Sendable, Equatable {
+    public var type = "unknown"
+    public var help = ""
+    public var unit = ""
+
+    public init(type: String = "unknown", help: String = "", unit: String = "") {
+        self.type = type
+        self.help = help
+        self.unit = unit
     }
 }
 

@@ -19,6 +19,10 @@ public struct ScrapeTarget: Sendable, Hashable {
     /// 0: no limit.
     public var bodySizeLimit = 0
     public var metricRelabel: [RelabelConfig] = []
+    /// 0: no limit.
+    public var labelLimit = 0
+    public var labelNameLengthLimit = 0
+    public var labelValueLengthLimit = 0
     /// The `Authorization` header to send, if any.
     public var authorization: String?
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PromQL
+import Scrape
 import TSDB
 
 /// Status, metadata, federation and lifecycle endpoints.
@@ -33,6 +34,9 @@ extension PrometheusAPI {
             }
         }
         router.get("/api/v1/targets") { _, _ in await respond { () throws(APIError) in targetsJSON() } }
+        router.get("/api/v1/targets/metadata") { request, _ in
+            await respond { () throws(APIError) in try targetMetadataJSON(try await parameters(request)) }
+        }
         router.get("/api/v1/metadata") { request, _ in
             await respond { () throws(APIError) in metadataJSON(try await parameters(request)) }
         }
@@ -123,6 +127,43 @@ extension PrometheusAPI {
         return w.bytes
     }
 
+    /// Metadata per target: `match_target` (a label selector on target labels), `metric`, `limit`.
+    func targetMetadataJSON(_ p: Parameters) throws(APIError) -> [UInt8] {
+        var matchers: [LabelMatcher] = []
+        if let m = p.first("match_target"), !m.isEmpty {
+            do { matchers = try Parser.parseSelector(m).matchers } catch {
+                throw .badData("invalid parameter \"match_target\": \(error)")
+            }
+        }
+        let metric = p.first("metric") ?? ""
+        let limit = p.first("limit").flatMap(Int.init) ?? -1
+        var w = JSONWriter()
+        w.raw("[")
+        var n = 0
+        for loop in scraping.manager.withLock({ $0 })?.active ?? [] {
+            let labels = loop.target.labels
+            guard matchers.allSatisfy({ $0.matches(labels[$0.name] ?? "") }) else { continue }
+            for (name, m) in loop.metadata.sorted(by: { $0.key < $1.key }) where metric.isEmpty || name == metric {
+                if limit >= 0 && n >= limit { break }
+                if n > 0 { w.raw(",") }
+                n += 1
+                w.raw("{\"target\":")
+                w.labels(labels)
+                w.raw(",\"metric\":")
+                w.string(name)
+                w.raw(",\"type\":")
+                w.string(m.type)
+                w.raw(",\"help\":")
+                w.string(m.help)
+                w.raw(",\"unit\":")
+                w.string(m.unit)
+                w.raw("}")
+            }
+        }
+        w.raw("]")
+        return w.bytes
+    }
+
     func runtimeInfo() -> [UInt8] {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -144,6 +185,12 @@ extension PrometheusAPI {
     func metadataJSON(_ p: Parameters) -> [UInt8] {
         let limit = p.first("limit").flatMap(Int.init) ?? -1
         var entries = metadata.all
+        // Scraped families, then imported ones.
+        for loop in scraping.manager.withLock({ $0 })?.active ?? [] {
+            for (name, m) in loop.metadata where entries[name] == nil {
+                entries[name] = MetadataStore.Entry(type: m.type, help: m.help, unit: m.unit)
+            }
+        }
         if let metric = p.first("metric"), !metric.isEmpty { entries = entries.filter { $0.key == metric } }
         var names = entries.keys.sorted()
         if limit >= 0 { names = Array(names.prefix(limit)) }

@@ -26,6 +26,12 @@ public final class MetadataStore: Sendable {
         public var type = "unknown"
         public var help = ""
         public var unit = ""
+
+        public init(type: String = "unknown", help: String = "", unit: String = "") {
+            self.type = type
+            self.help = help
+            self.unit = unit
+        }
     }
 
     private let entries = Mutex<[String: Entry]>([:])
