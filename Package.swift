@@ -92,6 +92,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "ScrapeBenchmarks",
+            dependencies: [
+                "Scrape",
+                "TSDB",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ScrapeBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "PromQLBenchmarks",
             dependencies: [
                 "PromQL",

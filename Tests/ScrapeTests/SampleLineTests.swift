@@ -57,3 +57,30 @@ import TSDB
         #expect(cache.count == 3 && cache.ref(for: Array("d".utf8)[...]) == nil)
     }
 }
+
+@Suite struct ValueParsingTests {
+    /// The in-place number parser agrees with Swift's on integers, decimals and exponents,
+    /// and accepts exactly the spellings the text format allows.
+    @Test func fastPathAgreesWithTheStrictParser() {
+        var state: UInt64 = 99
+        func next() -> UInt64 { state = state &* 6_364_136_223_846_793_005 &+ 1; return state >> 11 }
+        for _ in 0..<20_000 {
+            let text: String
+            switch next() % 4 {
+            case 0: text = String(Int64(bitPattern: next()) % 10_000_000_000)
+            case 1: text = "\(Double(next() % 1_000_000) / 1000)"
+            case 2: text = "\(Double(bitPattern: next() | 0x3000_0000_0000_0000))"
+            default: text = "\(next() % 100)e\(Int(next() % 40) - 20)"
+            }
+            let fast = SampleLineParser.parseValue(Array(text.utf8)[...])
+            #expect(fast == Double(text), "\(text)")
+        }
+        for (t, want) in [("+Inf", Double.infinity), ("-Inf", -.infinity), ("Inf", .infinity), ("1e3", 1000), ("-0", -0.0), (".5", 0.5)] {
+            #expect(SampleLineParser.parseValue(Array(t.utf8)[...]) == want, "\(t)")
+        }
+        #expect(SampleLineParser.parseValue(Array("NaN".utf8)[...])?.isNaN == true)
+        for bad in ["0x10", "1_000", "abc", "1.2.3", "", "infinity1", "+", "1e"] {
+            #expect(SampleLineParser.parseValue(Array(bad.utf8)[...]) == nil, "\(bad)")
+        }
+    }
+}

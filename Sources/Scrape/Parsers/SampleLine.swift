@@ -1,3 +1,4 @@
+import Foundation
 import TSDB
 
 /// One sample line of the Prometheus text format: `name{label="value",…} value [timestamp]`.
@@ -94,19 +95,66 @@ public enum SampleLineParser {
         return nil
     }
 
-    /// The value and optional timestamp after the series part of a line.
+    /// The value and optional timestamp after the series part of a line, read in place
+    /// (no allocation on this path, which every cached sample of a scrape takes).
     public static func valueAndTimestamp(_ rest: ArraySlice<UInt8>) throws(SampleLineError) -> (Double, Int64?) {
-        let tokens = rest.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 13 })
-        guard tokens.count == 1 || tokens.count == 2 else {
-            throw SampleLineError(message: "expected a value and an optional timestamp: \(String(decoding: rest.prefix(200), as: UTF8.self))")
+        var i = rest.startIndex
+        func blank(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 }
+        func token() -> Range<Int>? {
+            while i < rest.endIndex && blank(rest[i]) { i += 1 }
+            guard i < rest.endIndex else { return nil }
+            let start = i
+            while i < rest.endIndex && !blank(rest[i]) { i += 1 }
+            return start..<i
         }
-        let valueText = String(decoding: tokens[0], as: UTF8.self)
-        guard let value = parseValue(valueText) else { throw SampleLineError(message: "invalid value \"\(valueText)\"") }
-        guard tokens.count == 2 else { return (value, nil) }
-        guard let t = parseInt(tokens[1]) else {
-            throw SampleLineError(message: "invalid timestamp \"\(String(decoding: tokens[1], as: UTF8.self))\"")
+        guard let v = token() else {
+            throw SampleLineError(message: "expected a value: \(String(decoding: rest.prefix(200), as: UTF8.self))")
         }
-        return (value, t)
+        guard let value = parseValue(rest[v]) else {
+            throw SampleLineError(message: "invalid value \"\(String(decoding: rest[v], as: UTF8.self))\"")
+        }
+        guard let t = token() else { return (value, nil) }
+        guard let ms = parseInt(rest[t]) else {
+            throw SampleLineError(message: "invalid timestamp \"\(String(decoding: rest[t], as: UTF8.self))\"")
+        }
+        guard token() == nil else {
+            throw SampleLineError(message: "unexpected text after the timestamp: \(String(decoding: rest.prefix(200), as: UTF8.self))")
+        }
+        return (value, ms)
+    }
+
+    /// A value from its bytes: integers directly, other numbers through `strtod` on a stack
+    /// copy, the special spellings by name.
+    public static func parseValue(_ b: ArraySlice<UInt8>) -> Double? {
+        // Plain integers (most counters) without leaving the bytes.
+        if b.count <= 15, let first = b.first, first != 43 {
+            var neg = false, i = b.startIndex, v: Int64 = 0, digits = 0
+            if first == 45 { neg = true; i += 1 }
+            while i < b.endIndex, b[i] >= 48 && b[i] <= 57 {
+                v = v * 10 + Int64(b[i] - 48)
+                digits += 1
+                i += 1
+            }
+            if i == b.endIndex && digits > 0 { return neg ? -Double(v) : Double(v) }
+        }
+        guard let first = b.first, first == 45 || first == 43 || first == 46 || (first >= 48 && first <= 57)
+                || first == 73 || first == 105 || first == 78 || first == 110 else { return nil }
+        guard b.count < 64 else { return parseValue(String(decoding: b, as: UTF8.self)) }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: b.count + 1) { buf -> Double? in
+            for (k, c) in b.enumerated() { buf[k] = CChar(bitPattern: c) }
+            buf[b.count] = 0
+            guard let base = buf.baseAddress else { return nil }
+            // Spellings strtod accepts but the format does not (hex, "infinity" and so on) go
+            // through the strict path.
+            if b.contains(where: { $0 == 120 || $0 == 88 || $0 == 112 || $0 == 80 || $0 == 95 }) { return nil }
+            if b.contains(where: { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) && $0 != 101 && $0 != 69 }) {
+                return parseValue(String(decoding: b, as: UTF8.self))
+            }
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtod(base, &end)
+            guard let end, end == base + b.count else { return nil }
+            return v
+        }
     }
 
     static func parseInt(_ b: ArraySlice<UInt8>) -> Int64? {
