@@ -203,3 +203,59 @@ final class FakeTarget: Sendable {
         await server.stopScraping()
     }
 }
+
+@Suite(.serialized) struct BadTargetTests {
+    /// Targets that hang, answer 500, send garbage or close mid-body are each marked down with
+    /// a reason, while a good target scraped beside them stays up.
+    @Test func badTargetsDoNotDisturbGoodOnes() async throws {
+        let router = Router()
+        router.get("/good") { _, _ in "ok_metric 1\n" }
+        router.get("/hang") { _, _ -> String in
+            try await Task.sleep(for: .seconds(5))
+            return "late 1\n"
+        }
+        router.get("/error") { _, _ in Response(status: .internalServerError) }
+        router.get("/garbage") { _, _ in "{{{ not metrics }}}\n" }
+        router.get("/cut") { _, _ -> Response in
+            // Announces more bytes than it sends, then the stream fails: the connection closes mid-body.
+            Response(status: .ok, headers: [.contentLength: "100000"], body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: "partial_metric 1\npartial"))
+                throw CancellationError()
+            })
+        }
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        var quiet = Logger(label: "bad")
+        quiet.logLevel = .critical
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
+        let server = Task { try await app.runService() }
+        defer { server.cancel() }
+        var port = 0
+        for await p in stream { port = p; break }
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        var loops: [String: ScrapeLoop] = [:]
+        for path in ["/good", "/hang", "/error", "/garbage", "/cut"] {
+            let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(port)", "case": String(path.dropFirst())]),
+                                                   job: "mixed", scheme: "http", metricsPath: path, params: [:],
+                                                   interval: 15_000, timeout: 500, relabel: []))
+            loops[path] = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for loop in loops.values { group.addTask { await loop.scrapeOnce(at: 1_000) } }
+        }
+        #expect(loops["/good"]?.health.health == "up")
+        for path in ["/hang", "/error", "/garbage", "/cut"] {
+            let h = try #require(loops[path]?.health)
+            #expect(h.health == "down" && !h.lastError.isEmpty, "\(path): \(h.lastError)")
+        }
+        guard case .vector(let up) = try Engine().instantQuery("up", at: 1_000, on: head) else { return }
+        let byCase = Dictionary(uniqueKeysWithValues: up.map { ($0.labels["case"] ?? "", $0.v) })
+        #expect(byCase == ["good": 1, "hang": 0, "error": 0, "garbage": 0, "cut": 0])
+        guard case .vector(let ok) = try Engine().instantQuery("ok_metric", at: 1_000, on: head) else { return }
+        #expect(ok.count == 1)
+        guard case .vector(let partial) = try Engine().instantQuery("partial_metric", at: 1_000, on: head) else { return }
+        #expect(partial.isEmpty, "nothing of a cut body is stored")
+        await manager.shutdown()
+    }
+}
