@@ -34,15 +34,7 @@ final class FakeKubernetes: Sendable {
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "k8s")
-        logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        task = Task { try await app.runService() }
-        var p = 0
-        for await x in stream { p = x; break }
-        port = p
+        (task, port) = await startLoopback(router)
     }
 
     static func pod(_ name: String, ip: String?, version: String, ready: Bool = true, ports: [(String, Int)] = [("http", 8080)],

@@ -28,15 +28,7 @@ final class FakeTarget: Sendable {
             let r = reply.value.withLock { $0 }
             return Response(status: r.status, headers: [.contentType: r.contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: r.body)))
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "fake")
-        logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        task = Task { try await app.runService() }
-        var p = 0
-        for await x in stream { p = x; break }
-        port = p
+        (task, port) = await startLoopback(router)
     }
 
     func set(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; version=0.0.4") {
@@ -223,15 +215,8 @@ final class FakeTarget: Sendable {
                 throw CancellationError()
             })
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        var quiet = Logger(label: "bad")
-        quiet.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
-        let server = Task { try await app.runService() }
+        let (server, port) = await startLoopback(router)
         defer { server.cancel() }
-        var port = 0
-        for await p in stream { port = p; break }
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
         var loops: [String: ScrapeLoop] = [:]

@@ -91,3 +91,16 @@ func q(_ s: String) -> String {
     allowed.insert(charactersIn: "-._~")
     return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
 }
+
+/// Runs a Hummingbird router on a free loopback port; returns the task and the port.
+func startLoopback(_ router: Router<BasicRequestContext>) async -> (task: Task<Void, any Error>, port: Int) {
+    let (stream, continuation) = AsyncStream<Int>.makeStream()
+    var logger = Logger(label: "loopback")
+    logger.logLevel = .critical
+    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                          onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+    let task = Task { try await app.runService() }
+    var port = 0
+    for await p in stream { port = p; break }
+    return (task, port)
+}

@@ -187,9 +187,7 @@ extension PrometheusAPI {
         var entries = metadata.all
         // Scraped families, then imported ones.
         for loop in scraping.manager.withLock({ $0 })?.active ?? [] {
-            for (name, m) in loop.metadata where entries[name] == nil {
-                entries[name] = MetadataStore.Entry(type: m.type, help: m.help, unit: m.unit)
-            }
+            for (name, m) in loop.metadata where entries[name] == nil { entries[name] = m }
         }
         if let metric = p.first("metric"), !metric.isEmpty { entries = entries.filter { $0.key == metric } }
         var names = entries.keys.sorted()

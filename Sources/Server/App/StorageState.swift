@@ -1,3 +1,4 @@
+import Scrape
 import Synchronization
 import TSDB
 
@@ -22,17 +23,7 @@ public final class StorageState: Sendable {
 
 /// TYPE, HELP and UNIT of metric families, from imported text (and later from scrapes).
 public final class MetadataStore: Sendable {
-    public struct Entry: Sendable, Equatable {
-        public var type = "unknown"
-        public var help = ""
-        public var unit = ""
-
-        public init(type: String = "unknown", help: String = "", unit: String = "") {
-            self.type = type
-            self.help = help
-            self.unit = unit
-        }
-    }
+    public typealias Entry = MetricMetadata
 
     private let entries = Mutex<[String: Entry]>([:])
 
