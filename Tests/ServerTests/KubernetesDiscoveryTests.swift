@@ -82,7 +82,7 @@ final class FakeKubernetes: Sendable {
             updates.withLock { $0.append(targets) }
         }
         let task = Task { await discovery.run() }
-        for _ in 0..<100 where updates.withLock({ $0.last?.contains { $0["__meta_kubernetes_pod_name"] == "web-c" } ?? false }) == false {
+        for _ in 0..<300 where updates.withLock({ $0.last?.contains { $0["__meta_kubernetes_pod_name"] == "web-c" } ?? false }) == false {
             try await Task.sleep(for: .milliseconds(50))
         }
         task.cancel()
@@ -156,7 +156,7 @@ final class FakeKubernetes: Sendable {
         let manager = ScrapeManager(storage: Head(), logger: Logger(label: "test"))
         let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"))
         discovery.apply(config)
-        for _ in 0..<100 where manager.active.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        for _ in 0..<500 where manager.active.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         discovery.stop()
         let targets = manager.active.map(\.target)
         // Only the annotated pod, both its ports rewritten to the annotated one.

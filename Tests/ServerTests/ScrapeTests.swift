@@ -134,7 +134,7 @@ final class FakeTarget: Sendable {
         defer { Task { await s.stop() } }
         s.server.startScraping()
         var up: Double?
-        for _ in 0..<40 where up == nil {
+        for _ in 0..<150 where up == nil {
             try await Task.sleep(for: .milliseconds(100))
             let r = try await s.get("/api/v1/query?query=\(q("up{job=\"sextant\"}"))")
             let result = ((r.json["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
@@ -223,7 +223,7 @@ final class FakeTarget: Sendable {
         for path in ["/good", "/hang", "/error", "/garbage", "/cut"] {
             let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(port)", "case": String(path.dropFirst())]),
                                                    job: "mixed", scheme: "http", metricsPath: path, params: [:],
-                                                   interval: 15_000, timeout: 500, relabel: []))
+                                                   interval: 15_000, timeout: 2_000, relabel: []))
             loops[path] = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
         }
         await withTaskGroup(of: Void.self) { group in
