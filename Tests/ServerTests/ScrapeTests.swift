@@ -244,3 +244,23 @@ final class FakeTarget: Sendable {
         await manager.shutdown()
     }
 }
+
+@Suite(.serialized) struct FileDiscoveryWatchTests {
+    @Test func changedFilesAreNoticed() async throws {
+        let dir = NSTemporaryDirectory() + "sextant-watch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try #"[{"targets": ["a:1"]}]"#.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        let config = try PrometheusConfig.parse("scrape_configs:\n  - job_name: f\n    file_sd_configs: [{files: ['\(dir)/*.json'], refresh_interval: 1h}]\n")
+        let manager = ScrapeManager(storage: Head(), logger: Logger(label: "test"))
+        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"))
+        discovery.apply(config)
+        #expect(manager.active.map(\.target.url) == ["http://a:1/metrics"])
+        try await Task.sleep(for: .milliseconds(1100))     // a new modification time
+        try #"[{"targets": ["a:1", "b:2"]}]"#.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        for _ in 0..<60 where manager.active.count < 2 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(Set(manager.active.map(\.target.url)) == ["http://a:1/metrics", "http://b:2/metrics"])
+        discovery.stop()
+        await manager.shutdown()
+    }
+}

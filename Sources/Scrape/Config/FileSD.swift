@@ -26,6 +26,17 @@ public enum FileSD {
         return out
     }
 
+    /// Modification times of the matching files, to notice changes.
+    public static func modificationTimes(_ patterns: [String]) -> [String: Date] {
+        var out: [String: Date] = [:]
+        for p in patterns {
+            for f in expand(p) {
+                out[f] = (try? FileManager.default.attributesOfItem(atPath: f)[.modificationDate]) as? Date ?? .distantPast
+            }
+        }
+        return out
+    }
+
     /// A path with an optional `*` in its last element.
     static func expand(_ pattern: String) -> [String] {
         guard pattern.contains("*") else { return [pattern] }

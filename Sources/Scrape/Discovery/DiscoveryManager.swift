@@ -44,11 +44,21 @@ public final class DiscoveryManager: Sendable {
                 }
                 tasks.append(Task { await discovery.run() })
             }
-            for (_, refresh) in job.fileSD {
+            for (files, refresh) in job.fileSD {
+                // Watched: a change of the files' modification times is picked up within a
+                // second; the refresh interval re-reads them regardless.
                 tasks.append(Task { [weak self] in
+                    var stamps = FileSD.modificationTimes(files)
+                    var sinceRefresh: Int64 = 0
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(refresh))
-                        self?.recompute()
+                        try? await Task.sleep(for: .seconds(1))
+                        sinceRefresh += 1000
+                        let now = FileSD.modificationTimes(files)
+                        if now != stamps || sinceRefresh >= refresh {
+                            stamps = now
+                            sinceRefresh = 0
+                            self?.recompute()
+                        }
                     }
                 })
             }
