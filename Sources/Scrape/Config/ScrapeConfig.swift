@@ -79,13 +79,7 @@ public struct ScrapeJob: Sendable {
     public var relabel: [RelabelConfig] = []
     public var metricRelabel: [RelabelConfig] = []
 
-    public struct TLSSettings: Sendable {
-        public var caFile: String?
-        public var certFile: String?
-        public var keyFile: String?
-        public var serverName: String?
-        public var insecureSkipVerify = false
-    }
+    public typealias TLSSettings = ScrapeTLS
 
     static let keys = ["job_name", "scrape_interval", "scrape_timeout", "metrics_path", "scheme", "params", "honor_labels",
                        "honor_timestamps", "sample_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
@@ -192,6 +186,7 @@ public struct ScrapeJob: Sendable {
             t.honorTimestamps = honorTimestamps
             t.sampleLimit = sampleLimit
             t.bodySizeLimit = bodySizeLimit
+            t.tls = scheme == "https" ? tls : nil
             t.labelLimit = labelLimit
             t.labelNameLengthLimit = labelNameLengthLimit
             t.labelValueLengthLimit = labelValueLengthLimit

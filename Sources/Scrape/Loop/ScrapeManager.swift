@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOSSL
 import Foundation
 import Logging
 import Synchronization
@@ -13,6 +14,8 @@ public final class ScrapeManager: Sendable {
     public let client: HTTPClient
     let logger: Logger
     private let loops = Mutex<[ScrapeTarget: (loop: ScrapeLoop, task: Task<Void, Never>)]>([:])
+    /// Clients for targets with their own TLS settings (one per distinct setting).
+    private let tlsClients = Mutex<[ScrapeTLS: HTTPClient]>([:])
     /// Targets relabeling dropped, by job, for /api/v1/targets.
     private let droppedTargets = Mutex<[Labels]>([])
 
@@ -35,13 +38,34 @@ public final class ScrapeManager: Sendable {
                 current[t] = nil
             }
             for t in wanted where current[t] == nil {
-                let loop = ScrapeLoop(target: t, storage: storage, client: client, logger: logger)
+                let loop = ScrapeLoop(target: t, storage: storage, client: client(for: t.tls), logger: logger)
                 current[t] = (loop, Task { await loop.run() })
             }
         }
         droppedTargets.withLock { $0 = dropped }
         logger.info("scraping \(wanted.count) targets")
         _ = stopping
+    }
+
+    /// The client for a TLS setting: the shared one without, a client of its own with. A
+    /// setting whose files cannot be read keeps the shared client and the scrape fails the
+    /// certificate check, with the reason logged.
+    public func client(for tls: ScrapeTLS?) -> HTTPClient {
+        guard let tls else { return client }
+        return tlsClients.withLock { clients in
+            if let c = clients[tls] { return c }
+            var config = HTTPClient.Configuration()
+            config.decompression = .enabled(limit: .none)
+            do {
+                config.tlsConfiguration = try tls.configuration()
+            } catch {
+                logger.error("tls_config: \(error)")
+                return client
+            }
+            let c = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+            clients[tls] = c
+            return c
+        }
     }
 
     /// The running loops, for /api/v1/targets.
@@ -61,5 +85,6 @@ public final class ScrapeManager: Sendable {
         for t in tasks { t.cancel() }
         for t in tasks { await t.value }
         try? await client.shutdown()
+        for c in tlsClients.withLock({ Array($0.values) }) { try? await c.shutdown() }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import TSDB
 
 /// One endpoint to scrape, with what its samples get and how it is scraped.
@@ -23,6 +24,8 @@ public struct ScrapeTarget: Sendable, Hashable {
     public var labelLimit = 0
     public var labelNameLengthLimit = 0
     public var labelValueLengthLimit = 0
+    /// TLS settings for https targets (nil: the system's trust roots, verified).
+    public var tls: ScrapeTLS?
     /// The `Authorization` header to send, if any.
     public var authorization: String?
 
@@ -74,5 +77,31 @@ public struct ScrapeTarget: Sendable, Hashable {
         if ms % 60_000 == 0 { return "\(ms / 60_000)m" }
         if ms % 1000 == 0 { return "\(ms / 1000)s" }
         return "\(ms)ms"
+    }
+}
+
+/// tls_config of a scrape job.
+public struct ScrapeTLS: Sendable, Hashable {
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+    public var serverName: String?
+    public var insecureSkipVerify = false
+
+    public init() {}
+}
+
+extension ScrapeTLS {
+    /// The NIO SSL client configuration: trust roots from ca_file, a client certificate from
+    /// cert_file and key_file, no verification with insecure_skip_verify.
+    func configuration() throws -> TLSConfiguration {
+        var c = TLSConfiguration.makeClientConfiguration()
+        if let ca = caFile { c.trustRoots = .file(ca) }
+        if let cert = certFile, let key = keyFile {
+            c.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+            c.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+        }
+        if insecureSkipVerify { c.certificateVerification = .none }
+        return c
     }
 }

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import Testing
+import Scrape
+import TSDB
+
+@Suite(.serialized) struct TLSScrapeTests {
+    /// An https target with a self-signed certificate: trusted through ca_file, refused without
+    /// it, accepted with insecure_skip_verify.
+    @Test func tlsConfigAppliesToScrapes() async throws {
+        let dir = NSTemporaryDirectory() + "sextant-tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+                             "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0, "openssl could not make a certificate")
+
+        let router = Router()
+        router.get("/metrics") { _, _ in "secure_metric 1\n" }
+        let serverTLS = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(dir + "/cert.pem").map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: dir + "/key.pem", format: .pem)))
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        var quiet = Logger(label: "tls")
+        quiet.logLevel = .critical
+        let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: serverTLS),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
+        let server = Task { try await app.runService() }
+        defer { server.cancel() }
+        var port = 0
+        for await p in stream { port = p; break }
+
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        func scrape(_ tls: ScrapeTLS?) async throws -> TargetHealth {
+            var t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(port)"]), job: "tls", scheme: "https",
+                                                   metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 5_000, relabel: []))
+            t.tls = tls
+            let loop = ScrapeLoop(target: t, storage: head, client: manager.client(for: tls), logger: Logger(label: "test"))
+            await loop.scrapeOnce(at: 1_000)
+            return loop.health
+        }
+        var trusted = ScrapeTLS()
+        trusted.caFile = dir + "/cert.pem"
+        #expect(try await scrape(trusted).health == "up")
+        let untrusted = try await scrape(nil)
+        #expect(untrusted.health == "down" && !untrusted.lastError.isEmpty)
+        var insecure = ScrapeTLS()
+        insecure.insecureSkipVerify = true
+        #expect(try await scrape(insecure).health == "up")
+        await manager.shutdown()
+    }
+}
