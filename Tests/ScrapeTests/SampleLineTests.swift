@@ -84,3 +84,18 @@ import TSDB
         }
     }
 }
+
+@Suite struct SeriesTextCacheGrowthTests {
+    /// Thousands of keys through several table growths: every one found, no stranger matched.
+    @Test func growsAndFindsEveryKey() {
+        var cache = SeriesTextCache()
+        for i in 0..<20_000 { cache.insert(Array("metric{id=\"\(i)\",pad=\"\(i % 7)\"}".utf8)[...], SeriesRef(i)) }
+        #expect(cache.count == 20_000)
+        for i in stride(from: 0, to: 20_000, by: 7) {
+            #expect(cache.ref(for: Array("metric{id=\"\(i)\",pad=\"\(i % 7)\"}".utf8)[...]) == SeriesRef(i))
+        }
+        #expect(cache.ref(for: Array("metric{id=\"20001\",pad=\"0\"}".utf8)[...]) == nil)
+        let i = cache.insert(Array("gone".utf8)[...], 0, dropped: true)
+        #expect(i != nil && cache.ref(for: Array("gone".utf8)[...]) == nil && cache.index(of: Array("gone".utf8)[...]) == i)
+    }
+}

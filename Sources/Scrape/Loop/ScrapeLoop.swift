@@ -26,10 +26,12 @@ public final class ScrapeLoop: @unchecked Sendable {
     let client: HTTPClient
     let logger: Logger
     let state = Mutex(TargetHealth())
-    var textCache = SeriesTextCache()
-    var dropped = SeriesTextCache()
-    /// Refs written by the last successful scrape, for staleness.
-    var previous = Set<SeriesRef>()
+    /// Series text to ref (or dropped) and the scrape each was last seen in.
+    var cache = SeriesTextCache()
+    /// Number of the current scrape; entries seen in the previous one but not this one go stale.
+    var scrapeNumber = 0
+    /// Refs written by the last successful scrape that are not in the cache (it was full).
+    var uncachedPrevious = Set<SeriesRef>()
     /// TYPE, HELP and UNIT of the target's metric families from its last scrapes.
     let familyMetadata = Mutex<[String: MetricMetadata]>([:])
 
@@ -118,37 +120,47 @@ public final class ScrapeLoop: @unchecked Sendable {
     /// Parses and appends a body in one transaction; a bad body or a broken limit commits nothing.
     func append(_ body: (bytes: [UInt8], contentType: String), at time: Int64) throws -> (scraped: Int, kept: Int, added: Int) {
         let app = storage.makeAppender()
-        var seen = Set<SeriesRef>()
+        let current = scrapeNumber + 1, last = scrapeNumber
+        var uncachedSeen = Set<SeriesRef>()
         var scraped = 0, kept = 0, added = 0
+        var marks: [(index: Int, previous: Int)] = []
         do {
             try forEachSample(body) { series, value, timestamp in
                 scraped += 1
                 if target.sampleLimit > 0 && scraped > target.sampleLimit {
                     throw ScrapeFailure(description: "sample limit exceeded (\(target.sampleLimit))")
                 }
-                if dropped.ref(for: series) != nil { return }
                 let t = target.honorTimestamps ? (timestamp ?? time) : time
-                if let ref = textCache.ref(for: series) {
-                    if seen.insert(ref).inserted { kept += 1; try? app.append(ref, t, value) }
+                if let i = cache.index(of: series) {
+                    let e = cache.entries[i]
+                    if e.dropped || e.lastSeen == current { return }      // dropped, or a repeat within this body
+                    marks.append((i, e.lastSeen))
+                    cache.markSeen(i, scrape: current)
+                    kept += 1
+                    try? app.append(e.ref, t, value)
                     return
                 }
                 guard let labels = try finalLabels(series) else {
-                    dropped.insert(series, 0)
+                    cache.insert(series, 0, dropped: true)
                     return
                 }
                 let ref = try app.append(labels, t, value)
-                textCache.insert(series, ref)
-                if seen.insert(ref).inserted { kept += 1 }
-                if !previous.contains(ref) { added += 1 }
+                kept += 1
+                added += 1
+                if let i = cache.insert(series, ref, seen: current) { marks.append((i, 0)) } else { uncachedSeen.insert(ref) }
             }
         } catch {
+            // Nothing of a failed scrape counts as seen.
+            for m in marks { cache.markSeen(m.index, scrape: m.previous) }
             app.rollback()
             throw error
         }
         // Series of the last scrape that are gone get a stale marker.
-        for ref in previous.subtracting(seen) { try? app.append(ref, time, staleMarker) }
+        for e in cache.entries where e.lastSeen == last && last > 0 && !e.dropped { try? app.append(e.ref, time, staleMarker) }
+        for ref in uncachedPrevious.subtracting(uncachedSeen) { try? app.append(ref, time, staleMarker) }
         try app.commit()
-        previous = seen
+        scrapeNumber = current
+        uncachedPrevious = uncachedSeen
         return (scraped, kept, added)
     }
 
@@ -230,14 +242,19 @@ public final class ScrapeLoop: @unchecked Sendable {
     /// synthetic series too when the target is gone.
     func markAllStale(at time: Int64, keepReports: Bool = false) {
         let app = storage.makeAppender()
-        for ref in previous { try? app.append(ref, time, staleMarker) }
+        for e in cache.entries where e.lastSeen == scrapeNumber && scrapeNumber > 0 && !e.dropped {
+            try? app.append(e.ref, time, staleMarker)
+        }
+        for ref in uncachedPrevious { try? app.append(ref, time, staleMarker) }
         if !keepReports {
             for name in ["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"] {
                 _ = try? app.append(target.labels.setting(Labels.metricName, to: name), time, staleMarker)
             }
         }
         try? app.commit()
-        previous = []
+        // The next successful scrape starts afresh: nothing counts as seen before it.
+        scrapeNumber += 1
+        uncachedPrevious = []
     }
 }
 

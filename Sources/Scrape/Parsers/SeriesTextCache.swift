@@ -1,33 +1,106 @@
 import TSDB
 
-/// Maps the raw series text of a sample line (`name{labels}` exactly as it arrived) to the
-/// series' ref, so a series seen before skips label parsing (Prometheus' scrape cache). Keys
-/// are copied in, so nothing keeps the caller's buffers alive; lookups allocate nothing.
+/// Maps the raw series text of a sample line (`name{labels}` exactly as it arrived) to an
+/// entry: the series' ref, or that metric relabeling drops it, and the scrape it was last seen
+/// in (for staleness). A repeat series skips label parsing (Prometheus' scrape cache).
+///
+/// An open-addressing table keyed by a fast 64-bit hash of the bytes; keys are copied in, so
+/// nothing keeps the caller's buffers alive, and lookups allocate nothing.
 public struct SeriesTextCache: Sendable {
-    private var buckets: [Int: [(key: [UInt8], ref: SeriesRef)]] = [:]
-    public private(set) var count = 0
+    public struct Entry: Sendable {
+        public var ref: SeriesRef
+        /// Metric relabeling drops the series: its samples are skipped.
+        public var dropped: Bool
+        /// Number of the last scrape that had the series.
+        public var lastSeen: Int
+    }
+
+    public private(set) var entries: [Entry] = []
+    private var keys: [[UInt8]] = []
+    /// Slots: entry index + 1 (0 is empty), and the key's hash to skip most byte compares.
+    private var slots: [Int32]
+    private var hashes: [UInt64]
+    private var mask: Int
     /// Most entries kept; past it, new series are not cached.
     public let capacity: Int
 
     public init(capacity: Int = 1_000_000) {
         self.capacity = capacity
+        slots = Array(repeating: 0, count: 1024)
+        hashes = Array(repeating: 0, count: 1024)
+        mask = 1023
     }
 
-    static func hash(_ bytes: ArraySlice<UInt8>) -> Int {
-        var h = Hasher()
-        bytes.withUnsafeBytes { h.combine(bytes: $0) }
-        return h.finalize()
+    public var count: Int { entries.count }
+
+    /// A 64-bit hash, eight bytes at a time.
+    @inline(__always)
+    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        bytes.withUnsafeBytes { raw in
+            var i = 0
+            while i + 8 <= raw.count {
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+                h ^= h >> 31
+                i += 8
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < raw.count {
+                tail |= UInt64(raw[i]) << shift
+                shift += 8
+                i += 1
+            }
+            h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+            h ^= h >> 29
+        }
+        return h
     }
 
-    public func ref(for text: ArraySlice<UInt8>) -> SeriesRef? {
-        guard let list = buckets[Self.hash(text)] else { return nil }
-        for entry in list where entry.key.elementsEqual(text) { return entry.ref }
+    /// The index of the entry for `text`, if cached.
+    public func index(of text: ArraySlice<UInt8>) -> Int? {
+        let h = Self.hash(text)
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while slots[slot] != 0 {
+            let e = Int(slots[slot]) - 1
+            if hashes[slot] == h && keys[e].elementsEqual(text) { return e }
+            slot = (slot + 1) & mask
+        }
         return nil
     }
 
-    public mutating func insert(_ text: ArraySlice<UInt8>, _ ref: SeriesRef) {
-        guard count < capacity, self.ref(for: text) == nil else { return }
-        buckets[Self.hash(text), default: []].append((Array(text), ref))
-        count += 1
+    public func ref(for text: ArraySlice<UInt8>) -> SeriesRef? {
+        index(of: text).flatMap { entries[$0].dropped ? nil : entries[$0].ref }
+    }
+
+    /// Adds an entry for `text` (when there is room and it is not cached yet); returns its index.
+    @discardableResult
+    public mutating func insert(_ text: ArraySlice<UInt8>, _ ref: SeriesRef, dropped: Bool = false, seen: Int = 0) -> Int? {
+        if let i = index(of: text) { return i }
+        guard entries.count < capacity else { return nil }
+        if (entries.count + 1) * 2 > slots.count { grow() }
+        let i = entries.count
+        entries.append(Entry(ref: ref, dropped: dropped, lastSeen: seen))
+        keys.append(Array(text))
+        place(i, hash: Self.hash(text))
+        return i
+    }
+
+    public mutating func markSeen(_ index: Int, scrape: Int) { entries[index].lastSeen = scrape }
+
+    private mutating func place(_ entry: Int, hash h: UInt64) {
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = Int32(entry + 1)
+        hashes[slot] = h
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = Array(repeating: 0, count: size)
+        hashes = Array(repeating: 0, count: size)
+        mask = size - 1
+        for (i, k) in keys.enumerated() { place(i, hash: Self.hash(k[...])) }
     }
 }
