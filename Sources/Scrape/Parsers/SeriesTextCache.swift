@@ -1,3 +1,4 @@
+import Foundation
 import TSDB
 
 /// Maps the raw series text of a sample line (`name{labels}` exactly as it arrived) to an
@@ -58,13 +59,25 @@ public struct SeriesTextCache: Sendable {
         return h
     }
 
+    @inline(__always)
+    static func same(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.isEmpty { return true }
+        return a.withUnsafeBytes { x in
+            b.withUnsafeBytes { y in
+                guard let p = x.baseAddress, let q = y.baseAddress else { return false }
+                return memcmp(p, q, x.count) == 0
+            }
+        }
+    }
+
     /// The index of the entry for `text`, if cached.
     public func index(of text: ArraySlice<UInt8>) -> Int? {
         let h = Self.hash(text)
         var slot = Int(truncatingIfNeeded: h) & mask
         while slots[slot] != 0 {
             let e = Int(slots[slot]) - 1
-            if hashes[slot] == h && keys[e].elementsEqual(text) { return e }
+            if hashes[slot] == h && Self.same(keys[e], text) { return e }
             slot = (slot + 1) & mask
         }
         return nil
