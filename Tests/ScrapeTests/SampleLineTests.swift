@@ -99,3 +99,56 @@ import TSDB
         #expect(i != nil && cache.ref(for: Array("gone".utf8)[...]) == nil && cache.index(of: Array("gone".utf8)[...]) == i)
     }
 }
+
+@Suite struct TextParserTests {
+    @Test func walksABodyAndKeepsMetadata() throws {
+        let body = Array("# HELP up Target up.\n# TYPE up gauge\n\nup{job=\"a\"} 1\n# a free comment\nup{job=\"b\"} 0 1000\r\n".utf8)
+        var p = TextParser(body)
+        var samples: [(String, Double, Int64?)] = [], meta: [String] = []
+        while let e = try p.next() {
+            switch e {
+            case .sample(let s, let v, let t): samples.append((String(decoding: s, as: UTF8.self), v, t))
+            case .metadata(let kind, let metric, let text): meta.append("\(kind) \(metric) \(text)")
+            }
+        }
+        #expect(samples.map(\.0) == ["up{job=\"a\"}", "up{job=\"b\"}"])
+        #expect(samples.map(\.1) == [1, 0] && samples.map(\.2) == [nil, 1000])
+        #expect(meta == ["HELP up Target up.", "TYPE up gauge"])
+        var bad = TextParser(Array("ok 1\nbroken{ 2\n".utf8))
+        _ = try bad.next()
+        #expect(throws: ExpositionError.self) { try bad.next() }
+    }
+
+    /// 50k seeded mutations of a body: every entry parses or the body is rejected, never a trap,
+    /// and whatever is accepted gives labels that parse too.
+    @Test func randomBodiesNeverTrap() {
+        let seed = Array("# TYPE a counter\na_total{x=\"1\",y=\"a\\\"b\"} 12.5 1000\nb 1e3\n{__name__=\"c\"} NaN\nd{z=\"\"} -Inf\n".utf8)
+        let alphabet = Array("{}=\",# \n\\0123456789.e+-InfNa_abcxyz\t".utf8)
+        var state: UInt64 = 7
+        func next() -> UInt64 { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return state >> 17 }
+        var accepted = 0
+        for _ in 0..<50_000 {
+            var b = seed
+            for _ in 0..<(1 + next() % 4) where !b.isEmpty {
+                let at = Int(next() % UInt64(b.count))
+                switch next() % 3 {
+                case 0: b.remove(at: at)
+                case 1: b.insert(alphabet[Int(next() % UInt64(alphabet.count))], at: at)
+                default: b[at] = alphabet[Int(next() % UInt64(alphabet.count))]
+                }
+            }
+            var p = TextParser(b)
+            var ok = true
+            while ok {
+                do {
+                    guard let e = try p.next() else { break }
+                    if case .sample(let s, _, _) = e { _ = try? TextParser.labels(of: s) }
+                } catch {
+                    ok = false
+                }
+            }
+            if ok { accepted += 1 }
+        }
+        #expect(accepted > 1000)
+    }
+}
