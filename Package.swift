@@ -68,6 +68,7 @@ let package = Package(
                 "Server", "TSDB", "PromQL", "Scrape",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings
         ),
@@ -83,7 +84,7 @@ let package = Package(
             .product(name: "HummingbirdTLS", package: "hummingbird"),
         ], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
-        .testTarget(name: "CLITests", dependencies: ["CLI"], swiftSettings: strictSettings),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB"], swiftSettings: strictSettings),
         .executableTarget(
             name: "TSDBBenchmarks",
             dependencies: [

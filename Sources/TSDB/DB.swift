@@ -88,13 +88,17 @@ public final class DB: Sendable {
         blockList = Mutex(blocks)
     }
 
-    /// Opens every block directory; removes unfinished ones and blocks merged into another.
-    static func openBlocks(_ directory: String, logger: Logger) -> ([Block], [String]) {
+    /// Opens every block directory; removes unfinished ones and blocks merged into another
+    /// (only leaves them out when `readOnly`).
+    static func openBlocks(_ directory: String, logger: Logger, readOnly: Bool = false) -> ([Block], [String]) {
         var blocks: [Block] = []
         var problems: [String] = []
         for name in Files.list(directory) {
             let path = directory + "/" + name
-            if name.hasSuffix(BlockWriter.temporarySuffix) { Files.remove(path); continue }
+            if name.hasSuffix(BlockWriter.temporarySuffix) {
+                if !readOnly { Files.remove(path) }
+                continue
+            }
             guard ULID.isValid(name), Files.isDirectory(path) else { continue }
             do {
                 blocks.append(try Block.open(directory: path))
@@ -105,7 +109,7 @@ public final class DB: Sendable {
             }
         }
         let merged = Set(blocks.flatMap(\.meta.compaction.parents))
-        for b in blocks where merged.contains(b.meta.ulid) { Files.remove(b.directory) }
+        if !readOnly { for b in blocks where merged.contains(b.meta.ulid) { Files.remove(b.directory) } }
         blocks.removeAll { merged.contains($0.meta.ulid) }
         blocks.sort { $0.meta.minTime < $1.meta.minTime }
         return (blocks, problems)
@@ -119,6 +123,11 @@ public final class DB: Sendable {
 
     /// A querier over everything stored in [mint, maxt]: the head and the overlapping blocks.
     public func querier(mint: Int64, maxt: Int64) -> any Querier {
+        Self.querier(head: head, blocks: blocks, mint: mint, maxt: maxt)
+    }
+
+    /// A querier over a head and the blocks overlapping [mint, maxt].
+    static func querier(head: Head, blocks: [Block], mint: Int64, maxt: Int64) -> any Querier {
         let overlapping = blocks.filter { $0.meta.maxTime > mint && $0.meta.minTime <= maxt }
         return MergeQuerier(head: head.querier(mint: mint, maxt: maxt),
                             blocks: overlapping.map { $0.querier(mint: mint, maxt: maxt) }, mint: mint, maxt: maxt)

@@ -50,6 +50,7 @@ public protocol Queryable: Sendable {
 }
 
 extension DB: Queryable {}
+extension ReadOnlyDB: Queryable {}
 extension Head: Queryable {
     public func querier(mint: Int64, maxt: Int64) -> any Querier { querier(mint: mint, maxt: maxt) as HeadQuerier }
 }

@@ -65,7 +65,7 @@ struct JSONWriter {
 
 /// Milliseconds as Prometheus writes API times: seconds, a point and the milliseconds with
 /// trailing zeros dropped (`1.5`, `12`, `-0.25`).
-func formatSeconds(_ ms: Int64) -> String {
+public func formatSeconds(_ ms: Int64) -> String {
     let sign = ms < 0 ? "-" : ""
     let m = ms.magnitude
     let whole = m / 1000, frac = m % 1000

@@ -69,3 +69,6 @@ struct Parameters {
         throw .badData("invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid duration")
     }
 }
+
+/// A time as the API accepts it (Unix seconds with decimals, or RFC 3339), in milliseconds.
+public func parseAPITime(_ text: String) -> Int64? { Parameters.parseTime(text) }

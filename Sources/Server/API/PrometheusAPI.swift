@@ -133,48 +133,7 @@ struct PrometheusAPI: Sendable {
         }
     }
 
-    func encode(_ v: QueryValue) -> [UInt8] {
-        var w = JSONWriter(capacity: 1024)
-        w.raw("{\"resultType\":")
-        w.string(v.resultType)
-        w.raw(",\"result\":")
-        switch v {
-        case .scalar(let t, let x): w.point(t, x)
-        case .string(let t, let s):
-            w.raw("[")
-            w.time(t)
-            w.raw(",")
-            w.string(s)
-            w.raw("]")
-        case .vector(let samples):
-            w.raw("[")
-            for (i, s) in samples.enumerated() {
-                if i > 0 { w.raw(",") }
-                w.raw("{\"metric\":")
-                w.labels(s.labels)
-                w.raw(",\"value\":")
-                w.point(s.t, s.v)
-                w.raw("}")
-            }
-            w.raw("]")
-        case .matrix(let series):
-            w.raw("[")
-            for (i, s) in series.enumerated() {
-                if i > 0 { w.raw(",") }
-                w.raw("{\"metric\":")
-                w.labels(s.labels)
-                w.raw(",\"values\":[")
-                for k in s.timestamps.indices {
-                    if k > 0 { w.raw(",") }
-                    w.point(s.timestamps[k], s.values[k])
-                }
-                w.raw("]}")
-            }
-            w.raw("]")
-        }
-        w.raw("}")
-        return w.bytes
-    }
+    func encode(_ v: QueryValue) -> [UInt8] { v.apiJSON }
 
     // MARK: - Metadata
 
@@ -236,6 +195,53 @@ struct PrometheusAPI: Sendable {
         for m in sets { values.formUnion(q.labelValues(name, m)) }
         var w = JSONWriter()
         w.strings(values.sorted())
+        return w.bytes
+    }
+}
+
+extension QueryValue {
+    /// The `data` object of a query answer: `{"resultType":…,"result":…}`.
+    public var apiJSON: [UInt8] {
+        let v = self
+        var w = JSONWriter(capacity: 1024)
+        w.raw("{\"resultType\":")
+        w.string(v.resultType)
+        w.raw(",\"result\":")
+        switch v {
+        case .scalar(let t, let x): w.point(t, x)
+        case .string(let t, let s):
+            w.raw("[")
+            w.time(t)
+            w.raw(",")
+            w.string(s)
+            w.raw("]")
+        case .vector(let samples):
+            w.raw("[")
+            for (i, s) in samples.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.raw("{\"metric\":")
+                w.labels(s.labels)
+                w.raw(",\"value\":")
+                w.point(s.t, s.v)
+                w.raw("}")
+            }
+            w.raw("]")
+        case .matrix(let series):
+            w.raw("[")
+            for (i, s) in series.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.raw("{\"metric\":")
+                w.labels(s.labels)
+                w.raw(",\"values\":[")
+                for k in s.timestamps.indices {
+                    if k > 0 { w.raw(",") }
+                    w.point(s.timestamps[k], s.values[k])
+                }
+                w.raw("]}")
+            }
+            w.raw("]")
+        }
+        w.raw("}")
         return w.bytes
     }
 }

@@ -21,21 +21,22 @@ public struct WALReplayStats: Sendable, Equatable {
 extension Head {
     /// Replays the checkpoint and segments in `directory` into this (empty) head. A torn or
     /// corrupt record ends the replay: its segment is truncated there, later segments are
-    /// deleted, and the damage is logged and counted. Never fails for damage.
-    func replay(walDirectory directory: String, logger: Logger) -> WALReplayStats {
+    /// deleted, and the damage is logged and counted. Never fails for damage. With `repair`
+    /// false the files are left as they are and replay just stops at the damage.
+    func replay(walDirectory directory: String, logger: Logger, repair: Bool = true) -> WALReplayStats {
         var stats = WALReplayStats()
         var state = ReplayState()
         var segments = WAL.segmentIndices(in: directory)
         if let checkpoint = Checkpoint.latest(in: directory) {
             let dir = directory + "/" + Checkpoint.name(checkpoint)
             for i in WAL.segmentIndices(in: dir) {
-                if !replaySegment(WAL.segmentPath(dir, i), later: [], &state, &stats, logger) { break }
+                if !replaySegment(WAL.segmentPath(dir, i), later: [], repair: repair, &state, &stats, logger) { break }
             }
             segments = segments.filter { $0 > checkpoint }
         }
         for (k, i) in segments.enumerated() {
             let later = segments[(k + 1)...].map { WAL.segmentPath(directory, $0) }
-            if !replaySegment(WAL.segmentPath(directory, i), later: later, &state, &stats, logger) { break }
+            if !replaySegment(WAL.segmentPath(directory, i), later: later, repair: repair, &state, &stats, logger) { break }
         }
         counters.extend(min: state.minTime, max: state.maxTime)
         return stats
@@ -52,7 +53,7 @@ extension Head {
     }
 
     /// Replays one segment; false when it was damaged (and repaired).
-    private func replaySegment(_ path: String, later: [String], _ state: inout ReplayState,
+    private func replaySegment(_ path: String, later: [String], repair: Bool, _ state: inout ReplayState,
                                _ stats: inout WALReplayStats, _ logger: Logger) -> Bool {
         stats.segments += 1
         let result: SegmentReadResult
@@ -65,18 +66,19 @@ extension Head {
         guard let corruption = result.corruption else { return true }
         let size = Files.size(path) ?? 0
         var dropped = size - result.validBytes
-        if let file = try? AppendFile(path: path) {
+        if repair, let file = try? AppendFile(path: path) {
             file.truncate(to: result.validBytes)
             try? file.sync()
             file.close()
         }
         for p in later {
             dropped += Files.size(p) ?? 0
-            Files.remove(p)
+            if repair { Files.remove(p) }
         }
         stats.corruptions += 1
         stats.droppedBytes += dropped
-        let line = "WAL segment \(path): \(corruption); truncated to \(result.validBytes) bytes, dropped \(dropped) bytes and \(later.count) later segments"
+        let action = repair ? "truncated to" : "read up to"
+        let line = "WAL segment \(path): \(corruption); \(action) \(result.validBytes) bytes, dropped \(dropped) bytes and \(later.count) later segments"
         stats.problems.append(line)
         logger.warning("\(line)")
         return false
