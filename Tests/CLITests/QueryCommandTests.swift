@@ -46,6 +46,23 @@ import TSDB
         again.close()
     }
 
+    @Test func aTornWALTailIsReadAroundNotRepaired() throws {
+        let dir = try Self.makeData()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let segment = dir + "/wal/00000000"
+        let handle = try #require(FileHandle(forWritingAtPath: segment))
+        handle.seekToEndOfFile()
+        handle.write(Data([0x01, 0x00, 0x00, 0x7f, 0xde, 0xad]))
+        handle.closeFile()
+        let size = try FileManager.default.attributesOfItem(atPath: segment)[.size] as? Int
+
+        let r = try runSextant(["query", "http_requests_total{code=\"200\"}", "--storage.tsdb.path", dir, "--time", "1060", "--format", "csv"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "series,timestamp,value\n\"http_requests_total{code=\"\"200\"\", job=\"\"api\"\"}\",1060,5\n")
+        #expect(r.stderr.contains("warning: WAL segment") && r.stderr.contains("read up to"))
+        #expect(try FileManager.default.attributesOfItem(atPath: segment)[.size] as? Int == size)
+    }
+
     @Test func errorsGoToStderrWithAFailingStatus() throws {
         let dir = try Self.makeData()
         defer { try? FileManager.default.removeItem(atPath: dir) }
