@@ -51,9 +51,8 @@ final class SharedLock: Sendable {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { return nil }
         if flock(fd, LOCK_SH | LOCK_NB) != 0 {
-            let holder = (try? Files.readAll(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             Glibc.close(fd)
-            throw .locked(directory: directory, holder: holder.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw DirectoryLock.heldError(directory)
         }
         self.fd = fd
     }

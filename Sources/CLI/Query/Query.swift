@@ -74,13 +74,10 @@ struct Query: AsyncParsableCommand {
         guard e >= s else { throw ValidationError("--end is before --start") }
         var stepMillis = max(1000, (e - s) / 250)
         if let step {
-            if let seconds = Double(step), seconds.isFinite, seconds > 0 {
-                stepMillis = Int64((seconds * 1000).rounded())
-            } else if let d = PromQLDuration.parse(step), d > 0 {
-                stepMillis = d
-            } else {
+            guard let d = parseAPIDuration(step), d > 0 else {
                 throw ValidationError("invalid --step \"\(step)\": not seconds or a duration like 15s")
             }
+            stepMillis = d
         }
         return QueryRequest(expression: expression, range: (s, e, stepMillis), time: e)
     }

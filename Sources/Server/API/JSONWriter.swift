@@ -1,4 +1,5 @@
 import PromQL
+import Scrape
 import TSDB
 
 /// Builds JSON text directly, in the exact shapes and number formats of Prometheus' API.
@@ -51,6 +52,16 @@ struct JSONWriter {
         raw(",\"")
         raw(formatValue(v))
         raw("\"]")
+    }
+
+    /// `"type":…,"help":…,"unit":…` of a metric family.
+    mutating func metadataFields(_ m: MetricMetadata) {
+        raw("\"type\":")
+        string(m.type)
+        raw(",\"help\":")
+        string(m.help)
+        raw(",\"unit\":")
+        string(m.unit)
     }
 
     mutating func strings(_ list: [String]) {

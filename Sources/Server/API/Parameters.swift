@@ -57,18 +57,27 @@ struct Parameters {
 
     /// A duration in milliseconds: float seconds or a Prometheus duration (`15s`, `1m30s`).
     func duration(_ name: String) throws(APIError) -> Int64 {
-        guard let text = first(name), !text.isEmpty else {
-            throw .badData("invalid parameter \"\(name)\": cannot parse \"\" to a valid duration")
+        let text = first(name) ?? ""
+        if let seconds = Double(text), seconds.isFinite, abs((seconds * 1000).rounded()) >= 9.2e18 {
+            throw .badData("invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid duration. It overflows int64")
         }
+        guard let d = Parameters.parseDuration(text) else {
+            throw .badData("invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid duration")
+        }
+        return d
+    }
+
+    static func parseDuration(_ text: String) -> Int64? {
         if let seconds = Double(text), seconds.isFinite {
             let ms = (seconds * 1000).rounded()
-            guard abs(ms) < 9.2e18 else { throw .badData("invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid duration. It overflows int64") }
-            return Int64(ms)
+            return abs(ms) < 9.2e18 ? Int64(ms) : nil
         }
-        if let d = PromQLDuration.parse(text) { return d }
-        throw .badData("invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid duration")
+        return PromQLDuration.parse(text)
     }
 }
 
 /// A time as the API accepts it (Unix seconds with decimals, or RFC 3339), in milliseconds.
 public func parseAPITime(_ text: String) -> Int64? { Parameters.parseTime(text) }
+
+/// A duration as the API accepts it (float seconds or `15s`, `1m30s`), in milliseconds.
+public func parseAPIDuration(_ text: String) -> Int64? { Parameters.parseDuration(text) }

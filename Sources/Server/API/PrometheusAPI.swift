@@ -202,12 +202,11 @@ struct PrometheusAPI: Sendable {
 extension QueryValue {
     /// The `data` object of a query answer: `{"resultType":…,"result":…}`.
     public var apiJSON: [UInt8] {
-        let v = self
         var w = JSONWriter(capacity: 1024)
         w.raw("{\"resultType\":")
-        w.string(v.resultType)
+        w.string(resultType)
         w.raw(",\"result\":")
-        switch v {
+        switch self {
         case .scalar(let t, let x): w.point(t, x)
         case .string(let t, let s):
             w.raw("[")

@@ -151,12 +151,8 @@ extension PrometheusAPI {
                 w.labels(labels)
                 w.raw(",\"metric\":")
                 w.string(name)
-                w.raw(",\"type\":")
-                w.string(m.type)
-                w.raw(",\"help\":")
-                w.string(m.help)
-                w.raw(",\"unit\":")
-                w.string(m.unit)
+                w.raw(",")
+                w.metadataFields(m)
                 w.raw("}")
             }
         }
@@ -198,12 +194,8 @@ extension PrometheusAPI {
             guard let e = entries[name] else { continue }
             if i > 0 { w.raw(",") }
             w.string(name)
-            w.raw(":[{\"type\":")
-            w.string(e.type)
-            w.raw(",\"help\":")
-            w.string(e.help)
-            w.raw(",\"unit\":")
-            w.string(e.unit)
+            w.raw(":[{")
+            w.metadataFields(e)
             w.raw("}]")
         }
         w.raw("}")

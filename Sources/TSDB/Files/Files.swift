@@ -189,14 +189,19 @@ final class DirectoryLock: @unchecked Sendable {
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0 { throw .io(FileError("open", path)) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let holder = (try? Files.readAll(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             Glibc.close(fd)
             fd = -1
-            throw .locked(directory: directory, holder: holder.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw DirectoryLock.heldError(directory)
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// The error for a directory another process holds, naming it from the lock file's pid.
+    static func heldError(_ directory: String) -> DBError {
+        let holder = (try? Files.readAll(directory + "/lock")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return .locked(directory: directory, holder: holder.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     func release() {
