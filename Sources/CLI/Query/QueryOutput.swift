@@ -13,7 +13,7 @@ enum QueryOutput {
             return (["series,timestamp,value"] + rows.map { "\(csvField($0[0])),\($0[1]),\($0[2])" })
                 .joined(separator: "\n") + "\n"
         default:
-            return table([["SERIES", "TIMESTAMP", "VALUE"]] + rows)
+            return textTable([["SERIES", "TIMESTAMP", "VALUE"]] + rows)
         }
     }
 
@@ -28,14 +28,6 @@ enum QueryOutput {
                 s.timestamps.indices.map { [s.labels.description, formatSeconds(s.timestamps[$0]), formatValue(s.values[$0])] }
             }
         }
-    }
-
-    static func table(_ rows: [[String]]) -> String {
-        let widths = (0..<3).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.map { r in
-            (0..<3).map { c in c == 2 ? r[c] : r[c].padding(toLength: widths[c], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
     }
 
     static func csvField(_ s: String) -> String {

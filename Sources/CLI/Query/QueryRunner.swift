@@ -50,7 +50,7 @@ enum QueryRunner {
         }
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
                                 configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(130))))
-        let body: Result<ByteBuffer, Error>
+        let body: Result<ByteBuffer, any Error>
         do {
             // The client retries a refused connection until the connect timeout, then fails.
             let response = try await client.execute(HTTPClientRequest(url: url), deadline: .now() + .seconds(5) + .seconds(130))

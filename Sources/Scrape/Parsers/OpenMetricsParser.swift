@@ -397,9 +397,9 @@ func parseOMFloat(_ s: String) -> Double? {
 
 /// Seconds as milliseconds, clamped to Int64's range (a timestamp past year 292 million is
 /// valid text, not a reason to trap).
-func saturatingMilliseconds(_ seconds: Double) -> Int64 {
-    let ms = (seconds * 1000).rounded(.down)
-    if ms >= 9_223_372_036_854_775_807 { return .max }
-    if ms <= -9_223_372_036_854_775_808 { return .min }
+func saturatingMilliseconds(_ seconds: Double, _ rule: FloatingPointRoundingRule = .down) -> Int64 {
+    let ms = (seconds * 1000).rounded(rule)
+    if ms >= 0x1p63 { return .max }
+    if ms <= -0x1p63 { return .min }
     return Int64(ms)
 }

@@ -22,6 +22,35 @@ public enum SampleLineParser {
         var s = line.utf8[...]
         skipSpaces(&s)
         guard let first = s.first, first != UInt8(ascii: "#") else { return nil }
+        let labels = try readSeries(&s, line)
+        skipSpaces(&s)
+        let valueText = readToken(&s)
+        guard let value = parseValue(valueText) else { throw err("invalid value \"\(valueText)\"", line) }
+        skipSpaces(&s)
+        var timestamp: Int64?
+        if !s.isEmpty {
+            let t = readToken(&s)
+            guard let ms = Int64(t) else { throw err("invalid timestamp \"\(t)\"", line) }
+            timestamp = ms
+            skipSpaces(&s)
+            guard s.isEmpty else { throw err("unexpected text after the timestamp", line) }
+        }
+        return SampleLine(labels: labels, value: value, timestamp: timestamp)
+    }
+
+    /// The labels of a series part alone (`name{label="value",…}`, as `seriesEnd` cuts it).
+    public static func parseSeries(_ text: Substring) throws(SampleLineError) -> Labels {
+        var s = text.utf8[...]
+        skipSpaces(&s)
+        let labels = try readSeries(&s, text)
+        skipSpaces(&s)
+        guard s.isEmpty else { throw err("unexpected text after the labels", text) }
+        return labels
+    }
+
+    /// Reads the metric name and labels at the start of `s`.
+    static func readSeries(_ s: inout Substring.UTF8View.SubSequence, _ line: Substring) throws(SampleLineError) -> Labels {
+        guard let first = s.first else { throw err("expected a metric name", line) }
         var pairs: [Label] = []
         if first != UInt8(ascii: "{") {
             let name = readName(&s, allowColon: true)
@@ -54,19 +83,7 @@ public enum SampleLineParser {
         guard !pairs.isEmpty else { throw err("a sample needs a metric name or labels", line) }
         let names = pairs.map(\.name)
         guard Set(names).count == names.count else { throw err("duplicate label name", line) }
-        skipSpaces(&s)
-        let valueText = readToken(&s)
-        guard let value = parseValue(valueText) else { throw err("invalid value \"\(valueText)\"", line) }
-        skipSpaces(&s)
-        var timestamp: Int64?
-        if !s.isEmpty {
-            let t = readToken(&s)
-            guard let ms = Int64(t) else { throw err("invalid timestamp \"\(t)\"", line) }
-            timestamp = ms
-            skipSpaces(&s)
-            guard s.isEmpty else { throw err("unexpected text after the timestamp", line) }
-        }
-        return SampleLine(labels: Labels(pairs), value: value, timestamp: timestamp)
+        return Labels(pairs)
     }
 
     /// Where the series part of a line ends (the index after the closing brace, or after the
@@ -98,6 +115,23 @@ public enum SampleLineParser {
     /// The value and optional timestamp after the series part of a line, read in place
     /// (no allocation on this path, which every cached sample of a scrape takes).
     public static func valueAndTimestamp(_ rest: ArraySlice<UInt8>) throws(SampleLineError) -> (Double, Int64?) {
+        try valueAndTimestamp(rest, timestamp: parseInt)
+    }
+
+    /// The value and optional timestamp after the series part of an OpenMetrics line: the
+    /// timestamp is in seconds (given as milliseconds, rounded to the nearest) and an exemplar
+    /// after `#` is ignored.
+    public static func openMetricsValueAndTimestamp(_ rest: ArraySlice<UInt8>) throws(SampleLineError) -> (Double, Int64?) {
+        let sample = rest.firstIndex(of: UInt8(ascii: "#")).map { rest[..<$0] } ?? rest
+        return try valueAndTimestamp(sample) { text in
+            guard let seconds = parseValue(text), seconds.isFinite else { return nil }
+            return saturatingMilliseconds(seconds, .toNearestOrAwayFromZero)
+        }
+    }
+
+    @inline(__always)
+    static func valueAndTimestamp(_ rest: ArraySlice<UInt8>,
+                                  timestamp parseTimestamp: (ArraySlice<UInt8>) -> Int64?) throws(SampleLineError) -> (Double, Int64?) {
         var i = rest.startIndex
         func blank(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 }
         func token() -> Range<Int>? {
@@ -114,7 +148,7 @@ public enum SampleLineParser {
             throw SampleLineError(message: "invalid value \"\(String(decoding: rest[v], as: UTF8.self))\"")
         }
         guard let t = token() else { return (value, nil) }
-        guard let ms = parseInt(rest[t]) else {
+        guard let ms = parseTimestamp(rest[t]) else {
             throw SampleLineError(message: "invalid timestamp \"\(String(decoding: rest[t], as: UTF8.self))\"")
         }
         guard token() == nil else {

@@ -21,4 +21,10 @@ struct ChunkBuilder {
         ts.removeAll(keepingCapacity: true)
         vs.removeAll(keepingCapacity: true)
     }
+
+    /// Forgets the sealed chunks, to build the next series' with the same buffers.
+    mutating func reset() {
+        flush()
+        chunks.removeAll()
+    }
 }

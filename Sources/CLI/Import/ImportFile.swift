@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import Scrape
+import TSDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The exposition format of an import file.
+enum ImportFormat: String, ExpressibleByArgument, CaseIterable {
+    /// OpenMetrics when the file ends with `# EOF`, the text format otherwise.
+    case auto
+    /// Prometheus text format: timestamps in milliseconds.
+    case text
+    /// OpenMetrics: timestamps in seconds, `# EOF` last.
+    case openmetrics
+}
+
+/// A bad line of an import file, with where it is.
+struct ImportLineError: Error, CustomStringConvertible {
+    let file: String
+    let line: Int
+    let message: String
+    var description: String { "\(file):\(line): \(message)" }
+}
+
+/// Reads one exposition file line by line (in 4 MB reads, so files larger than memory are
+/// fine) into a `BlockImporter`; bad lines are collected, not fatal, so every one is reported.
+struct ImportFileReader {
+    let path: String
+    let format: ImportFormat
+    var samples = 0
+    var errors: [ImportLineError] = []
+    var errorCount = 0
+    private var refs = SeriesTextCache(capacity: 10_000_000)
+    private var lineNumber = 0
+    private var sawEOF = false
+
+    init(path: String, format: ImportFormat) throws {
+        self.path = path
+        self.format = format == .auto ? try Self.detect(path) : format
+    }
+
+    /// OpenMetrics when the last non-blank line is `# EOF`.
+    static func detect(_ path: String) throws -> ImportFormat {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImportFailure("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size > 64 ? size - 64 : 0)
+        let tail = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        let last = tail.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }
+        return last?.trimmingCharacters(in: .whitespaces) == "# EOF" ? .openmetrics : .text
+    }
+
+    /// Reads the whole file; `progress` hears the bytes and samples read so far.
+    mutating func read(into importer: BlockImporter, progress: (_ bytes: Int, _ samples: Int) -> Void) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ImportFailure("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4 << 20)
+        var carry: [UInt8] = []
+        var total = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ImportFailure("reading \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            total += n
+            carry.append(contentsOf: buffer[..<n])
+            var start = carry.startIndex
+            while let nl = carry[start...].firstIndex(of: 10) {
+                try line(carry[start..<nl], importer)
+                start = nl + 1
+            }
+            carry.removeSubrange(carry.startIndex..<start)
+            progress(total, samples)
+        }
+        if !carry.isEmpty { try line(carry[...], importer) }
+        if format == .openmetrics && !sawEOF { reject("an OpenMetrics file must end with \"# EOF\"") }
+    }
+
+    static func isEOF(_ b: ArraySlice<UInt8>) -> Bool {
+        var end = b.endIndex
+        while end > b.startIndex && (b[end - 1] == 32 || b[end - 1] == 9 || b[end - 1] == 13) { end -= 1 }
+        return b[b.startIndex..<end].elementsEqual("# EOF".utf8)
+    }
+
+    mutating func reject(_ message: String) {
+        errorCount += 1
+        if errors.count < 20 { errors.append(ImportLineError(file: path, line: lineNumber, message: message)) }
+    }
+
+    mutating func line(_ bytes: ArraySlice<UInt8>, _ importer: BlockImporter) throws {
+        lineNumber += 1
+        guard let first = bytes.firstIndex(where: { $0 != 32 && $0 != 9 && $0 != 13 }) else { return }
+        if sawEOF { return reject("text after \"# EOF\"") }
+        if bytes[first] == UInt8(ascii: "#") {
+            if format == .openmetrics && Self.isEOF(bytes[first...]) { sawEOF = true }
+            return
+        }
+        guard let split = SampleLineParser.seriesEnd(bytes) else {
+            return reject("expected a series and a value")
+        }
+        let series = bytes[..<split]
+        do {
+            let (value, timestamp) = format == .openmetrics
+                ? try SampleLineParser.openMetricsValueAndTimestamp(bytes[split...])
+                : try SampleLineParser.valueAndTimestamp(bytes[split...])
+            guard let timestamp else { return reject("a sample needs a timestamp to be imported") }
+            let id: UInt32
+            if let ref = refs.ref(for: series) {
+                id = UInt32(truncatingIfNeeded: ref)
+            } else {
+                let labels = try SampleLineParser.parseSeries(Substring(decoding: series, as: UTF8.self))
+                id = importer.seriesID(labels)
+                refs.insert(series, SeriesRef(id))
+            }
+            try importer.add(id, timestamp, value)
+            samples += 1
+        } catch let e as SampleLineError {
+            reject(e.message)
+        }
+    }
+}
+
+/// An import that cannot go on, with the reason.
+struct ImportFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import TSDB
+import Workloads
+
+/// Backfilling blocks from samples in any order, through spill files.
+@Suite struct BlockImporterTests {
+    /// Everything stored, per series text: (time, value bits) in time order.
+    static func readAll(_ directory: String) throws -> [String: [(Int64, UInt64)]] {
+        let db = try ReadOnlyDB.open(directory: directory)
+        var out: [String: [(Int64, UInt64)]] = [:]
+        var set = db.querier(mint: .min, maxt: .max).select([try LabelMatcher(.regexMatch, "__name__", ".+")], hints: nil)
+        while set.next() {
+            var it = set.at().makeIterator()
+            var samples: [(Int64, UInt64)] = []
+            while it.next() { let (t, v) = it.at(); samples.append((t, v.bitPattern)) }
+            #expect(it.error == nil)
+            out[set.at().labels.description] = samples
+        }
+        #expect(set.error == nil)
+        return out
+    }
+
+    @Test(arguments: [3, 1000, 1 << 20])
+    func shuffledSamplesWithRepeatsComeBackSortedWithTheLastRepeatWinning(bufferLimit: Int) throws {
+        let dir = NSTemporaryDirectory() + "sextant-importer-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SystemRandomNumberGenerator()
+        let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
+        var g = SplitMix64(seed: seed)
+        // 20 series, 500 samples each over ~5 h with huge gaps and hostile values, some
+        // timestamps repeated with another value later in the stream.
+        var stream: [(series: Int, t: Int64, v: Double)] = []
+        var expected: [Int: [Int64: Double]] = [:]
+        for s in 0..<20 {
+            var t: Int64 = 1_764_000_000_000 + Int64.random(in: 0..<60_000, using: &g)
+            for k in 0..<500 {
+                t += k % 97 == 0 ? 3_600_000 / 3 : Int64.random(in: 1...30_000, using: &g)
+                let v = k % 5 == 0 ? hostileValues[k % hostileValues.count] : Double(k) * 1.5
+                stream.append((s, t, v))
+            }
+        }
+        stream.shuffle(using: &g)
+        for k in stride(from: 0, to: stream.count, by: 37) {
+            stream.append((stream[k].series, stream[k].t, Double(k) + 0.25))
+        }
+        for e in stream { expected[e.series, default: [:]][e.t] = e.v }
+
+        let importer = try BlockImporter(directory: dir, blockDuration: 3_600_000, chunkSize: 50, bufferLimit: bufferLimit)
+        let labels = (0..<20).map { Labels(["__name__": "m", "series": "\($0)"]) }
+        for e in stream { try importer.add(importer.seriesID(labels[e.series]), e.t, e.v) }
+        let summary = try importer.finish()
+
+        #expect(summary.samples + summary.duplicates == stream.count, "seed \(seed)")
+        #expect(summary.samples == expected.values.reduce(0) { $0 + $1.count })
+        for b in summary.blocks {
+            #expect(b.maxTime - b.minTime == 3_600_000 && b.minTime % 3_600_000 == 0)
+        }
+        let stored = try Self.readAll(dir)
+        #expect(stored.count == 20)
+        for s in 0..<20 {
+            let want = expected[s, default: [:]].sorted { $0.key < $1.key }.map { ($0.key, $0.value.bitPattern) }
+            let got = stored[labels[s].description] ?? []
+            #expect(got.map(\.0) == want.map(\.0), "series \(s), seed \(seed)")
+            #expect(got.map(\.1) == want.map(\.1), "series \(s), seed \(seed)")
+        }
+        // Only blocks and the lock are left: the spill files are gone.
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0 != "lock" }
+        #expect(Set(left) == Set(summary.blocks.map(\.ulid)))
+    }
+
+    @Test func aServerHoldingTheDirectoryRefusesTheImport() throws {
+        let dir = NSTemporaryDirectory() + "sextant-importer-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = try DB.open(directory: dir)
+        #expect(throws: DBError.self) { _ = try BlockImporter(directory: dir) }
+        db.close()
+        _ = try BlockImporter(directory: dir)
+    }
+
+    @Test func importedBlocksAreMergedByTheServer() throws {
+        let dir = NSTemporaryDirectory() + "sextant-importer-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            let importer = try BlockImporter(directory: dir)
+            let id = importer.seriesID(Labels(["__name__": "up", "job": "a"]))
+            for k in 0..<(6 * 240) { try importer.add(id, Int64(k) * 15_000, 1) }
+            #expect(try importer.finish().blocks.count == 3)
+        }
+        var options = DBOptions()
+        options.retentionTime = 100 * 24 * 3_600_000
+        let db = try DB.open(directory: dir, options: options)
+        let app = db.appender()
+        try app.append(Labels(["__name__": "up", "job": "a"]), 30 * 3_600_000, 1)
+        try app.commit()
+        try db.compact()
+        #expect(db.blocks.count == 1)
+        #expect(db.blocks.first?.meta.stats.numSamples == 6 * 240)
+        db.close()
+    }
+}
