@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A target fleet in one process: N targets on consecutive loopback ports, each serving
-SERIES counters in the Prometheus text format; values move on every request."""
+SERIES counters in the Prometheus text format; values move on every request. Port BASE-1
+answers the number of scrapes served so far (to count missed scrapes)."""
 import asyncio, sys
 
 base, targets, series = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -36,8 +37,21 @@ def handler_for(t):
             writer.close()
     return handle
 
+async def count(reader, writer):
+    try:
+        await reader.readuntil(b"\r\n\r\n")
+        b = str(sum(counters)).encode()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: "
+                     + str(len(b)).encode() + b"\r\n\r\n" + b)
+        await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionResetError, asyncio.LimitOverrunError):
+        pass
+    finally:
+        writer.close()
+
 async def main():
     servers = [await asyncio.start_server(handler_for(t), "127.0.0.1", base + t) for t in range(targets)]
+    servers.append(await asyncio.start_server(count, "127.0.0.1", base - 1))
     print("ready", flush=True)
     await asyncio.gather(*(s.serve_forever() for s in servers))
 
