@@ -33,7 +33,6 @@ extension Evaluator {
     func rangeFunction(_ f: RangeFunction, _ args: [Expr]) throws(QueryError) -> EvalValue {
         var scalarArgs: [[Double]] = []
         for (i, a) in args.enumerated() where i != f.matrixArgument { scalarArgs.append(try scalars(a)) }
-        let source = try rangeSource(args[f.matrixArgument])
         if f == .holtWinters {
             for k in 0..<steps {
                 for (i, v) in [scalarArgs[0][k], scalarArgs[1][k]].enumerated() where v <= 0 || v >= 1 {
@@ -43,34 +42,31 @@ extension Evaluator {
         }
         var out: [StepSeries] = []
         let p0 = scalarArgs.first ?? [], p1 = scalarArgs.count > 1 ? scalarArgs[1] : []
-        for r in source.series {
-            var y = StepSeries(labels: f == .lastOverTime ? r.labels : r.labels.droppingMetricName, steps: steps)
+        let counter = f == .rate || f == .increase
+        var resets: [Int] = []
+        try forEachRangeSeries(args[f.matrixArgument]) { range, windowEnds, labels, times, values throws(QueryError) in
+            var y = StepSeries(labels: f == .lastOverTime ? labels : labels.droppingMetricName, steps: steps)
             // Positions where a counter drops, so windows without one skip the reset loop.
-            let counter = f == .rate || f == .increase
-            var resets: [Int] = []
-            if counter { for j in r.values.indices.dropFirst() where r.values[j] < r.values[j - 1] { resets.append(j) } }
-            r.timestamps.withUnsafeBufferPointer { times in
-                r.values.withUnsafeBufferPointer { values in
-                    var lo = 0, hi = 0, nextReset = 0
-                    for k in 0..<steps {
-                        let end = source.windowEnds[k], start = end - source.range
-                        // Window ends only move forward (or stay put with @), so both bounds slide.
-                        if lo > 0 && times[lo - 1] >= start { lo = 0; hi = 0 }
-                        while lo < times.count && times[lo] < start { lo += 1 }
-                        if hi < lo { hi = lo }
-                        while hi < times.count && times[hi] <= end { hi += 1 }
-                        guard hi > lo else { continue }
-                        var w = Window(ts: UnsafeBufferPointer(rebasing: times[lo..<hi]),
-                                       vs: UnsafeBufferPointer(rebasing: values[lo..<hi]), end: end, range: source.range)
-                        if counter {
-                            if nextReset > 0 && resets[nextReset - 1] > lo { nextReset = 0 }
-                            while nextReset < resets.count && resets[nextReset] <= lo { nextReset += 1 }
-                            w.mayHaveResets = nextReset < resets.count && resets[nextReset] < hi
-                        }
-                        let v = apply(f, w, p0.isEmpty ? 0 : p0[k], p1.isEmpty ? 0 : p1[k], stepTime: time(k))
-                        if let v { y.set(k, v) }
-                    }
+            resets.removeAll(keepingCapacity: true)
+            if counter { for j in values.indices.dropFirst() where values[j] < values[j - 1] { resets.append(j) } }
+            var lo = 0, hi = 0, nextReset = 0
+            for k in 0..<steps {
+                let end = windowEnds[k], start = end - range
+                // Window ends only move forward (or stay put with @), so both bounds slide.
+                if lo > 0 && times[lo - 1] >= start { lo = 0; hi = 0 }
+                while lo < times.count && times[lo] < start { lo += 1 }
+                if hi < lo { hi = lo }
+                while hi < times.count && times[hi] <= end { hi += 1 }
+                guard hi > lo else { continue }
+                var w = Window(ts: UnsafeBufferPointer(rebasing: times[lo..<hi]),
+                               vs: UnsafeBufferPointer(rebasing: values[lo..<hi]), end: end, range: range)
+                if counter {
+                    if nextReset > 0 && resets[nextReset - 1] > lo { nextReset = 0 }
+                    while nextReset < resets.count && resets[nextReset] <= lo { nextReset += 1 }
+                    w.mayHaveResets = nextReset < resets.count && resets[nextReset] < hi
                 }
+                let v = apply(f, w, p0.isEmpty ? 0 : p0[k], p1.isEmpty ? 0 : p1[k], stepTime: time(k))
+                if let v { y.set(k, v) }
             }
             if !y.isEmpty { out.append(y) }
         }

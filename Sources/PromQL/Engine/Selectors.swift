@@ -18,21 +18,41 @@ extension Evaluator {
 
     /// Every sample of the matching series in [mint, maxt], stale markers included.
     func load(_ s: VectorSelector, mint: Int64, maxt: Int64, function: String? = nil) throws(QueryError) -> [RangeSeries] {
+        var out: [RangeSeries] = []
+        try forEachSeries(s, mint: mint, maxt: maxt, function: function) { labels, ts, vs throws(QueryError) in
+            out.append(RangeSeries(labels: labels, timestamps: Array(ts), values: Array(vs)))
+        }
+        return out
+    }
+
+    /// Calls `body` with each matching series and its samples in [mint, maxt] (stale markers
+    /// included, or dropped with `droppingStale`), one series at a time in two reused buffers,
+    /// so a query over many series never holds all their raw samples at once.
+    func forEachSeries(_ s: VectorSelector, mint: Int64, maxt: Int64, function: String? = nil, droppingStale: Bool = false,
+                       _ body: (Labels, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Double>) throws(QueryError) -> Void) throws(QueryError) {
         let querier = context.storage.querier(mint: mint, maxt: maxt)
         var set = querier.select(s.matchers, hints: SelectHints(start: mint, end: maxt, step: interval, function: function))
-        var out: [RangeSeries] = []
+        var ts: [Int64] = [], vs: [Double] = []
         while set.next() {
             let series = set.at()
             var it = series.makeIterator()
-            var ts: [Int64] = [], vs: [Double] = []
+            ts.removeAll(keepingCapacity: true)
+            vs.removeAll(keepingCapacity: true)
             it.drain(timestamps: &ts, values: &vs)
             if let e = it.error { throw .execution("reading \(series.labels): \(e)") }
             try context.hold(ts.count)
             context.samples -= ts.count     // raw samples are transient; only selected points stay held
-            out.append(RangeSeries(labels: series.labels, timestamps: ts, values: vs))
+            if droppingStale { Self.dropStaleMarkers(&ts, &vs) }
+            if droppingStale && ts.isEmpty { continue }
+            var failure: QueryError?
+            ts.withUnsafeBufferPointer { t in
+                vs.withUnsafeBufferPointer { v in
+                    do throws(QueryError) { try body(series.labels, t, v) } catch { failure = error }
+                }
+            }
+            if let failure { throw failure }
         }
         if let e = set.error { throw .execution("expanding series: \(e)") }
-        return out
     }
 
     /// An instant vector selector at every step: the newest sample within the lookback window
@@ -41,18 +61,17 @@ extension Evaluator {
         guard steps > 0 else { return [] }
         let refs = (0..<steps).map { referenceTime($0, offset: s.offset, at: s.at) }
         let lookback = context.options.lookbackDelta
-        let raw = try load(s, mint: (refs.min() ?? 0) - lookback, maxt: refs.max() ?? 0)
         var out: [StepSeries] = []
-        for r in raw {
-            var series = StepSeries(labels: r.labels, steps: steps)
+        try forEachSeries(s, mint: (refs.min() ?? 0) - lookback, maxt: refs.max() ?? 0) { labels, times, values throws(QueryError) in
+            var series = StepSeries(labels: labels, steps: steps)
             var p = -1      // index of the newest sample at or before the reference time
             var held = 0
             for k in 0..<steps {
                 let ref = refs[k]
-                if p >= 0 && r.timestamps[p] > ref { p = -1 }   // refs only go back with @ (constant) so reset
-                while p + 1 < r.timestamps.count && r.timestamps[p + 1] <= ref { p += 1 }
-                guard p >= 0, r.timestamps[p] >= ref - lookback else { continue }
-                let v = r.values[p]
+                if p >= 0 && times[p] > ref { p = -1 }   // refs only go back with @ (constant) so reset
+                while p + 1 < times.count && times[p + 1] <= ref { p += 1 }
+                guard p >= 0, times[p] >= ref - lookback else { continue }
+                let v = values[p]
                 if v.bitPattern == staleMarkerBits { continue }
                 series.set(k, v)
                 held += 1
@@ -92,15 +111,47 @@ extension Evaluator {
         }
     }
 
-    func dropStaleMarkers(_ r: inout RangeSeries) {
-        guard r.values.contains(where: { $0.bitPattern == staleMarkerBits }) else { return }
-        var ts: [Int64] = [], vs: [Double] = []
-        for (t, v) in zip(r.timestamps, r.values) where v.bitPattern != staleMarkerBits {
-            ts.append(t)
-            vs.append(v)
+    /// Calls `body` with each series of a range-vector expression (stale markers dropped) and
+    /// the windows: a range selector's series are streamed from storage one at a time.
+    func forEachRangeSeries(_ e: Expr, _ body: (_ range: Int64, _ windowEnds: [Int64], Labels, UnsafeBufferPointer<Int64>,
+                                                UnsafeBufferPointer<Double>) throws(QueryError) -> Void) throws(QueryError) {
+        switch e {
+        case .paren(let x):
+            try forEachRangeSeries(x, body)
+        case .matrixSelector(let s, let range):
+            let ends = (0..<steps).map { referenceTime($0, offset: s.offset, at: s.at) }
+            try forEachSeries(s, mint: (ends.min() ?? 0) - range, maxt: ends.max() ?? 0, droppingStale: true) {
+                labels, ts, vs throws(QueryError) in try body(range, ends, labels, ts, vs)
+            }
+        default:
+            let source = try rangeSource(e)
+            for r in source.series {
+                var failure: QueryError?
+                r.timestamps.withUnsafeBufferPointer { ts in
+                    r.values.withUnsafeBufferPointer { vs in
+                        do throws(QueryError) { try body(source.range, source.windowEnds, r.labels, ts, vs) } catch { failure = error }
+                    }
+                }
+                if let failure { throw failure }
+            }
         }
-        r.timestamps = ts
-        r.values = vs
+    }
+
+    func dropStaleMarkers(_ r: inout RangeSeries) {
+        Self.dropStaleMarkers(&r.timestamps, &r.values)
+    }
+
+    /// Removes stale markers from parallel arrays, in place.
+    static func dropStaleMarkers(_ ts: inout [Int64], _ vs: inout [Double]) {
+        guard let first = vs.firstIndex(where: { $0.bitPattern == staleMarkerBits }) else { return }
+        var kept = first
+        for i in first..<vs.count where vs[i].bitPattern != staleMarkerBits {
+            ts[kept] = ts[i]
+            vs[kept] = vs[i]
+            kept += 1
+        }
+        ts.removeSubrange(kept...)
+        vs.removeSubrange(kept...)
     }
 
     /// Evaluates `inner` at the subquery's own steps: multiples of its step from the first one

@@ -42,16 +42,63 @@ struct JSONWriter {
         raw("}")
     }
 
-    /// Milliseconds as seconds with up to three decimals, as a JSON number (`1435781451.781`).
-    mutating func time(_ ms: Int64) { raw(formatSeconds(ms)) }
+    /// Milliseconds as seconds with up to three decimals, as a JSON number (`1435781451.781`),
+    /// written in place: `formatSeconds` without building a string.
+    mutating func time(_ ms: Int64) {
+        if ms < 0 { bytes.append(45) }
+        let m = ms.magnitude
+        unsigned(m / 1000)
+        var frac = m % 1000
+        guard frac != 0 else { return }
+        bytes.append(46)
+        var width = 3
+        while frac % 10 == 0 { frac /= 10; width -= 1 }
+        unsigned(frac, width: width)
+    }
+
+    /// Decimal digits of an unsigned integer, written in place, at least `width` of them
+    /// (zero-padded).
+    mutating func unsigned(_ v: UInt64, width: Int = 1) {
+        var digits = 1, x = v
+        while x >= 10 { x /= 10; digits += 1 }
+        digits = max(digits, width)
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(48, count: digits))
+        var k = start + digits - 1, y = v
+        while y > 0 { bytes[k] = UInt8(48 + y % 10); y /= 10; k -= 1 }
+    }
+
+    /// A sample value as the API writes it (`formatValue`), in place: integers digit by digit,
+    /// other finite values from the shortest round-trip digits.
+    mutating func value(_ v: Double) {
+        if v.isFinite && v == v.rounded(.towardZero) && v.magnitude < 1e15 {
+            if v < 0 || (v == 0 && v.sign == .minus) { bytes.append(45) }
+            unsigned(UInt64(v.magnitude))
+            return
+        }
+        if v.isFinite {
+            // Swift's description is the shortest round-trip text; without an exponent it is
+            // already the API's form.
+            let text = v.description
+            var d = text.utf8[...]
+            if !d.contains(UInt8(ascii: "e")) {
+                if d.count > 2 && d.last == 48 && d[d.index(d.endIndex, offsetBy: -2)] == 46 { d = d.dropLast(2) }
+                bytes.append(contentsOf: d)
+                return
+            }
+        }
+        raw(formatValue(v))
+    }
 
     /// `[<seconds>,"<value>"]`.
     mutating func point(_ t: Int64, _ v: Double) {
-        raw("[")
+        bytes.append(91)
         time(t)
-        raw(",\"")
-        raw(formatValue(v))
-        raw("\"]")
+        bytes.append(44)
+        bytes.append(34)
+        value(v)
+        bytes.append(34)
+        bytes.append(93)
     }
 
     /// `"type":…,"help":…,"unit":…` of a metric family.

@@ -15,8 +15,11 @@ final class SQLiteDatabase {
 
     init(path: String, readOnly: Bool) throws(SQLiteError) {
         var db: OpaquePointer?
-        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        // A block's index never changes once written: read-only opens say so (`immutable=1`),
+        // so SQLite takes no file locks and looks for no journal on every statement.
+        let flags = readOnly ? (SQLITE_OPEN_READONLY | SQLITE_OPEN_URI) : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let name = readOnly ? Self.immutableURI(path) : path
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close(db)
@@ -24,6 +27,20 @@ final class SQLiteDatabase {
         }
         handle = db
         self.path = path
+    }
+
+    /// `file:PATH?immutable=1`, with the characters a URI path cannot hold escaped.
+    static func immutableURI(_ path: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out = Array("file:".utf8)
+        for c in path.utf8 {
+            if c == UInt8(ascii: "%") || c == UInt8(ascii: "?") || c == UInt8(ascii: "#") || c >= 0x80 {
+                out += [UInt8(ascii: "%"), hex[Int(c >> 4)], hex[Int(c & 15)]]
+            } else {
+                out.append(c)
+            }
+        }
+        return String(decoding: out, as: UTF8.self) + "?immutable=1"
     }
 
     deinit { sqlite3_close_v2(handle) }

@@ -7,28 +7,45 @@ public struct MergeQuerier: Querier {
     public let maxt: Int64
 
     public func select(_ matchers: [LabelMatcher], hints: SelectHints?) -> any SeriesSet {
-        var parts: [ChunkSeries] = []
+        var lists: [[ChunkSeries]] = []
         var firstError: (any Error)?
         for b in blocks {
             let (series, error) = b.selectSeries(matchers)
-            parts.append(contentsOf: series)
+            if !series.isEmpty { lists.append(series) }
             if firstError == nil, let error { firstError = error }
         }
-        if let head { parts.append(contentsOf: head.selectSeries(matchers)) }
-        // Stable sort keeps each series' parts in source order (blocks by time, then head).
-        let sorted = parts.enumerated().sorted { a, b in
-            let c = Labels.compare(a.element.labels, b.element.labels)
-            return c != 0 ? c < 0 : a.offset < b.offset
-        }.map(\.element)
-        var out: [any Series] = []
-        var i = 0
-        while i < sorted.count {
-            var j = i + 1
-            while j < sorted.count && sorted[j].labels == sorted[i].labels { j += 1 }
-            out.append(j == i + 1 ? sorted[i] : MergedSeries.make(Array(sorted[i..<j])))
-            i = j
+        if let head {
+            let series = head.selectSeries(matchers)
+            if !series.isEmpty { lists.append(series) }
         }
-        return ListSeriesSet(out, error: firstError)
+        return ListSeriesSet(Self.merge(lists), error: firstError)
+    }
+
+    /// Joins lists that are each in label order (blocks by time, then the head) into one
+    /// list in label order: a k-way merge, the parts of one series in source order.
+    static func merge(_ lists: [[ChunkSeries]]) -> [any Series] {
+        if lists.count == 1 { return lists[0] }
+        var cursors = [Int](repeating: 0, count: lists.count)
+        var out: [any Series] = []
+        out.reserveCapacity(lists.map(\.count).max() ?? 0)
+        var parts: [ChunkSeries] = []
+        while true {
+            var smallest = -1
+            for k in lists.indices where cursors[k] < lists[k].count {
+                if smallest < 0 || Labels.compare(lists[k][cursors[k]].labels, lists[smallest][cursors[smallest]].labels) < 0 {
+                    smallest = k
+                }
+            }
+            guard smallest >= 0 else { break }
+            let labels = lists[smallest][cursors[smallest]].labels
+            parts.removeAll(keepingCapacity: true)
+            for k in lists.indices where cursors[k] < lists[k].count && lists[k][cursors[k]].labels == labels {
+                parts.append(lists[k][cursors[k]])
+                cursors[k] += 1
+            }
+            out.append(parts.count == 1 ? parts[0] : MergedSeries.make(parts))
+        }
+        return out
     }
 
     public func labelNames(_ matchers: [LabelMatcher]) -> [String] {
