@@ -85,6 +85,28 @@ func sampleHead() throws -> Head {
         }
     }
 
+    /// Reading and computing series on all cores gives exactly the serial result.
+    @Test(arguments: expressions)
+    func parallelEvaluationMatchesSerial(_ query: String) throws {
+        let head = try sampleHead()
+        var serial = EngineOptions(), parallel = EngineOptions()
+        serial.parallelSeriesThreshold = .max
+        parallel.parallelSeriesThreshold = 1
+        let run = { (options: EngineOptions) throws -> QueryValue in
+            try Engine(options: options).rangeQuery(query, start: 600_000, end: 7_000_000, step: 60_000, on: head)
+        }
+        let a = try run(serial), b = try run(parallel)
+        guard case .matrix(let x) = a, case .matrix(let y) = b else { Issue.record("not matrices"); return }
+        #expect(x.map(\.labels) == y.map(\.labels), "\(query)")
+        #expect(x.map(\.timestamps) == y.map(\.timestamps), "\(query)")
+        #expect(x.map { $0.values.map(\.bitPattern) } == y.map { $0.values.map(\.bitPattern) }, "\(query)")
+        var limited = parallel
+        limited.maxSamples = 100
+        #expect(throws: QueryError.tooManySamples) {
+            _ = try Engine(options: limited).rangeQuery("temperature", start: 0, end: 7_000_000, step: 15_000, on: head)
+        }
+    }
+
     @Test func sampleLimitIsATypedError() throws {
         let head = try sampleHead()
         var options = EngineOptions()

@@ -142,6 +142,44 @@ enum SampleGen {
         }
     }
 
+    /// The bulk drain of a chunk series gives exactly what `next()` does, for any bounds,
+    /// after any number of `next()` calls, on every encoding, and stops on damaged chunks.
+    @Test func drainMatchesNext() {
+        var rng = SplitMix64(seed: 4242)
+        for round in 0..<2000 {
+            var chunks: [ChunkMeta] = []
+            var t0: Int64 = 1_700_000_000_000
+            for _ in 0..<(1 + rng.next() % 4) {
+                var ts = SampleGen.timestamps(Int(1 + rng.next() % 200), mode: 0, rng: &rng)
+                let shift = t0 - ts[0]
+                ts = ts.map { $0 + shift }
+                t0 = ts[ts.count - 1] + 1 + Int64(rng.next() % 100_000)
+                let vs = SampleGen.values(ts.count, mode: Int(rng.next() % 6), rng: &rng)
+                let enc = Self.encodings[Int(rng.next() % UInt64(Self.encodings.count))]
+                var bytes = Array(ChunkEncoder.encode(timestamps: ts, values: vs, only: enc).bytes)
+                if round % 10 == 9 { bytes[Int(rng.next() % UInt64(bytes.count))] ^= 0x5A }
+                chunks.append(ChunkMeta(minTime: ts[0], maxTime: ts[ts.count - 1], chunk: Chunk(copying: bytes)))
+            }
+            let first = chunks[0].minTime, last = chunks[chunks.count - 1].maxTime
+            let mint = first - 1000 + Int64(rng.next() % UInt64(last - first + 2000))
+            let maxt = mint + Int64(rng.next() % UInt64(last - first + 2000))
+            let series = ChunkSeries(labels: Labels(["__name__": "x"]), chunks: chunks, mint: mint, maxt: maxt)
+            let skip = Int(rng.next() % 5)
+            var a = series.iterator(), b = series.iterator()
+            var expectedT: [Int64] = [], expectedV: [UInt64] = []
+            var gotT: [Int64] = [], gotV: [Double] = []
+            for _ in 0..<skip where a.next() && b.next() {
+                expectedT.append(a.at().t); expectedV.append(a.at().v.bitPattern)
+                gotT.append(b.at().t); gotV.append(b.at().v)
+            }
+            while a.next() { expectedT.append(a.at().t); expectedV.append(a.at().v.bitPattern) }
+            b.drain(timestamps: &gotT, values: &gotV)
+            #expect(gotT == expectedT, "round \(round)")
+            #expect(gotV.map(\.bitPattern) == expectedV, "round \(round)")
+            #expect((a.error == nil) == (b.error == nil), "round \(round)")
+        }
+    }
+
     @Test func truncatedChunksReportErrors() {
         var rng = SplitMix64(seed: 9)
         for mode in 0..<6 {

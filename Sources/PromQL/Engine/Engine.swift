@@ -11,6 +11,8 @@ public struct EngineOptions: Sendable {
     public var maxSamples = 50_000_000
     /// Step of a subquery without one (Prometheus: the global evaluation interval, 1m).
     public var defaultSubqueryStep: Int64 = 60_000
+    /// A selector matching at least this many series is read and computed on all cores.
+    public var parallelSeriesThreshold = 256
 
     public init() {}
 }

@@ -40,14 +40,13 @@ extension Evaluator {
                 }
             }
         }
-        var out: [StepSeries] = []
         let p0 = scalarArgs.first ?? [], p1 = scalarArgs.count > 1 ? scalarArgs[1] : []
         let counter = f == .rate || f == .increase
-        var resets: [Int] = []
-        try forEachRangeSeries(args[f.matrixArgument]) { range, windowEnds, labels, times, values throws(QueryError) in
+        let steps = self.steps
+        let out = try mapRangeSeries(args[f.matrixArgument]) { range, windowEnds, labels, times, values -> StepSeries? in
             var y = StepSeries(labels: f == .lastOverTime ? labels : labels.droppingMetricName, steps: steps)
             // Positions where a counter drops, so windows without one skip the reset loop.
-            resets.removeAll(keepingCapacity: true)
+            var resets: [Int] = []
             if counter { for j in values.indices.dropFirst() where values[j] < values[j - 1] { resets.append(j) } }
             var lo = 0, hi = 0, nextReset = 0
             for k in 0..<steps {
@@ -68,7 +67,7 @@ extension Evaluator {
                 let v = apply(f, w, p0.isEmpty ? 0 : p0[k], p1.isEmpty ? 0 : p1[k], stepTime: time(k))
                 if let v { y.set(k, v) }
             }
-            if !y.isEmpty { out.append(y) }
+            return y.isEmpty ? nil : y
         }
         if f == .absentOverTime { return .vector(absentOverTime(out, args[0])) }
         try checkDistinctSeries(out)

@@ -18,41 +18,10 @@ extension Evaluator {
 
     /// Every sample of the matching series in [mint, maxt], stale markers included.
     func load(_ s: VectorSelector, mint: Int64, maxt: Int64, function: String? = nil) throws(QueryError) -> [RangeSeries] {
-        var out: [RangeSeries] = []
-        try forEachSeries(s, mint: mint, maxt: maxt, function: function) { labels, ts, vs throws(QueryError) in
-            out.append(RangeSeries(labels: labels, timestamps: Array(ts), values: Array(vs)))
+        let series = try selectSeries(s, mint: mint, maxt: maxt, function: function)
+        return try SeriesMapper(context: context, droppingStale: false).map(series) { labels, ts, vs in
+            RangeSeries(labels: labels, timestamps: Array(ts), values: Array(vs))
         }
-        return out
-    }
-
-    /// Calls `body` with each matching series and its samples in [mint, maxt] (stale markers
-    /// included, or dropped with `droppingStale`), one series at a time in two reused buffers,
-    /// so a query over many series never holds all their raw samples at once.
-    func forEachSeries(_ s: VectorSelector, mint: Int64, maxt: Int64, function: String? = nil, droppingStale: Bool = false,
-                       _ body: (Labels, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Double>) throws(QueryError) -> Void) throws(QueryError) {
-        let querier = context.storage.querier(mint: mint, maxt: maxt)
-        var set = querier.select(s.matchers, hints: SelectHints(start: mint, end: maxt, step: interval, function: function))
-        var ts: [Int64] = [], vs: [Double] = []
-        while set.next() {
-            let series = set.at()
-            var it = series.makeIterator()
-            ts.removeAll(keepingCapacity: true)
-            vs.removeAll(keepingCapacity: true)
-            it.drain(timestamps: &ts, values: &vs)
-            if let e = it.error { throw .execution("reading \(series.labels): \(e)") }
-            try context.hold(ts.count)
-            context.samples -= ts.count     // raw samples are transient; only selected points stay held
-            if droppingStale { Self.dropStaleMarkers(&ts, &vs) }
-            if droppingStale && ts.isEmpty { continue }
-            var failure: QueryError?
-            ts.withUnsafeBufferPointer { t in
-                vs.withUnsafeBufferPointer { v in
-                    do throws(QueryError) { try body(series.labels, t, v) } catch { failure = error }
-                }
-            }
-            if let failure { throw failure }
-        }
-        if let e = set.error { throw .execution("expanding series: \(e)") }
     }
 
     /// An instant vector selector at every step: the newest sample within the lookback window
@@ -61,8 +30,9 @@ extension Evaluator {
         guard steps > 0 else { return [] }
         let refs = (0..<steps).map { referenceTime($0, offset: s.offset, at: s.at) }
         let lookback = context.options.lookbackDelta
-        var out: [StepSeries] = []
-        try forEachSeries(s, mint: (refs.min() ?? 0) - lookback, maxt: refs.max() ?? 0) { labels, times, values throws(QueryError) in
+        let series = try selectSeries(s, mint: (refs.min() ?? 0) - lookback, maxt: refs.max() ?? 0)
+        let steps = self.steps
+        let selected = try SeriesMapper(context: context, droppingStale: false).map(series) { labels, times, values -> (StepSeries, Int)? in
             var series = StepSeries(labels: labels, steps: steps)
             var p = -1      // index of the newest sample at or before the reference time
             var held = 0
@@ -76,12 +46,10 @@ extension Evaluator {
                 series.set(k, v)
                 held += 1
             }
-            if held > 0 {
-                try context.hold(held)
-                out.append(series)
-            }
+            return held > 0 ? (series, held) : nil
         }
-        return out
+        for (_, held) in selected { try context.hold(held) }
+        return selected.map(\.0)
     }
 
     /// The raw series a range-vector expression reads, with the window for each step.
@@ -111,28 +79,26 @@ extension Evaluator {
         }
     }
 
-    /// Calls `body` with each series of a range-vector expression (stale markers dropped) and
-    /// the windows: a range selector's series are streamed from storage one at a time.
-    func forEachRangeSeries(_ e: Expr, _ body: (_ range: Int64, _ windowEnds: [Int64], Labels, UnsafeBufferPointer<Int64>,
-                                                UnsafeBufferPointer<Double>) throws(QueryError) -> Void) throws(QueryError) {
+    /// Maps each series of a range-vector expression (stale markers dropped) through
+    /// `transform`, which also gets the range and the window ends: a range selector's series
+    /// are read from storage one at a time per worker, on all cores when there are many.
+    func mapRangeSeries<T>(_ e: Expr, _ transform: (_ range: Int64, _ windowEnds: [Int64], Labels, UnsafeBufferPointer<Int64>,
+                                                    UnsafeBufferPointer<Double>) -> T?) throws(QueryError) -> [T] {
         switch e {
         case .paren(let x):
-            try forEachRangeSeries(x, body)
+            return try mapRangeSeries(x, transform)
         case .matrixSelector(let s, let range):
             let ends = (0..<steps).map { referenceTime($0, offset: s.offset, at: s.at) }
-            try forEachSeries(s, mint: (ends.min() ?? 0) - range, maxt: ends.max() ?? 0, droppingStale: true) {
-                labels, ts, vs throws(QueryError) in try body(range, ends, labels, ts, vs)
+            let series = try selectSeries(s, mint: (ends.min() ?? 0) - range, maxt: ends.max() ?? 0)
+            return try SeriesMapper(context: context, droppingStale: true).map(series) { labels, ts, vs in
+                transform(range, ends, labels, ts, vs)
             }
         default:
             let source = try rangeSource(e)
-            for r in source.series {
-                var failure: QueryError?
+            return source.series.compactMap { r in
                 r.timestamps.withUnsafeBufferPointer { ts in
-                    r.values.withUnsafeBufferPointer { vs in
-                        do throws(QueryError) { try body(source.range, source.windowEnds, r.labels, ts, vs) } catch { failure = error }
-                    }
+                    r.values.withUnsafeBufferPointer { vs in transform(source.range, source.windowEnds, r.labels, ts, vs) }
                 }
-                if let failure { throw failure }
             }
         }
     }

@@ -107,6 +107,37 @@ public struct ChunkIterator {
     }
 }
 
+extension ChunkIterator {
+    /// Samples left in the chunk, the current one included.
+    @inlinable
+    public var remaining: Int { position == 0 ? count : count - position + 1 }
+
+    /// Writes the current sample and the rest of the chunk, up to `maxt`, to `ts` and `vs`
+    /// (room for `remaining` samples each) in one tight loop; returns how many were written
+    /// and whether a sample after `maxt` was met. The iterator must be on a sample. A damaged
+    /// column ends the run and sets `error`.
+    @inlinable
+    public mutating func drain(upTo maxt: Int64, into ts: UnsafeMutablePointer<Int64>,
+                               _ vs: UnsafeMutablePointer<Double>) -> (written: Int, pastEnd: Bool) {
+        guard position > 0, error == nil else { return (0, false) }
+        var n = 0
+        while true {
+            let t = timestamps.t
+            if t > maxt { return (n, true) }
+            ts[n] = t
+            vs[n] = values.value
+            n &+= 1
+            guard position < count else { return (n, false) }
+            timestamps.advance()
+            values.advance()
+            position &+= 1
+            valuesDecoded &+= 1
+            // As `next()`: a sample decoded past a damaged column's end is not written.
+            guard checkAfterStep() else { return (n, false) }
+        }
+    }
+}
+
 extension TimestampDecoder {
     init(empty: UnsafeRawBufferPointer) {
         reader = BitReader(empty)

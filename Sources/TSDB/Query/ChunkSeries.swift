@@ -92,7 +92,8 @@ public struct ChunkSeriesIterator: SeriesIterator {
 
     public func at() -> (t: Int64, v: Double) { current.at() }
 
-    /// Decodes the remaining samples chunk by chunk, without going through `next()`.
+    /// Appends the samples after the current one (every sample when iteration has not
+    /// started), decoding chunk by chunk in bulk rather than through `next()`.
     public mutating func drain(timestamps: inout [Int64], values: inout [Double]) {
         guard !done else { return }
         if !deleted.isEmpty {
@@ -103,22 +104,23 @@ public struct ChunkSeriesIterator: SeriesIterator {
             }
             return
         }
-        var expected = 0
-        for c in chunks.dropFirst(max(index, 0)) { expected += (try? c.chunk.header().count) ?? 0 }
-        timestamps.reserveCapacity(timestamps.count + expected)
-        values.reserveCapacity(values.count + expected)
-        if !started {
-            guard seek(to: mint) else { return }
-        }
+        // Samples after the current one (all of them when iteration has not started).
+        guard started ? rawNext() : seek(to: mint) else { return }
         while true {
-            let (t, v) = current.at()
-            if t > maxt { done = true; return }
-            timestamps.append(t)
-            values.append(v)
-            if !current.next() {
-                if !nextChunk() { return }
-                continue
+            let room = current.remaining
+            let base = timestamps.count
+            timestamps.append(contentsOf: repeatElement(0, count: room))
+            values.append(contentsOf: repeatElement(0, count: room))
+            let (written, pastEnd) = timestamps.withUnsafeMutableBufferPointer { tp in
+                values.withUnsafeMutableBufferPointer { vp in
+                    guard let t = tp.baseAddress, let v = vp.baseAddress else { return (0, false) }
+                    return current.drain(upTo: maxt, into: t + base, v + base)
+                }
             }
+            timestamps.removeLast(room - written)
+            values.removeLast(room - written)
+            if pastEnd { done = true; return }
+            if !nextChunk() { return }
         }
     }
 

@@ -1,0 +1,79 @@
+import Foundation
+import TSDB
+
+/// Runs a per-series computation over every series a selector matches, on all cores when
+/// there are enough series: each worker takes a contiguous share of the series (so results
+/// keep label order), drains each series' samples into its own reused buffers and keeps what
+/// the computation returns. Limits are checked as in the serial path: no single series may
+/// bring the query over its sample limit, and the deadline is checked every 256 series.
+struct SeriesMapper {
+    let context: EvalContext
+    let droppingStale: Bool
+
+    func map<T>(_ series: [any Series],
+                _ transform: (Labels, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Double>) -> T?) throws(QueryError) -> [T] {
+        let workers = series.count >= context.options.parallelSeriesThreshold ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        var results = [[T]](repeating: [], count: workers)
+        var failures = [QueryError?](repeating: nil, count: workers)
+        let share = (series.count + workers - 1) / max(workers, 1)
+        let budget = context.options.maxSamples - context.samples
+        let deadline = context.deadline
+        results.withUnsafeMutableBufferPointer { resultSlots in
+            failures.withUnsafeMutableBufferPointer { failureSlots in
+                let results = resultSlots, failures = failureSlots
+                withoutActuallyEscaping(transform) { transform in
+                    // Each worker writes only its own slot of `results` and `failures`.
+                    let work = UncheckedSendable { (w: Int) in
+                        let range = min(w * share, series.count)..<min((w + 1) * share, series.count)
+                        do throws(QueryError) {
+                            results[w] = try mapRange(series[range], budget: budget, deadline: deadline, transform)
+                        } catch {
+                            failures[w] = error
+                        }
+                    }
+                    if workers == 1 { work.value(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work.value($0) } }
+                }
+            }
+        }
+        if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
+        return workers == 1 ? results[0] : results.flatMap { $0 }
+    }
+
+    func mapRange<T>(_ series: ArraySlice<any Series>, budget: Int, deadline: ContinuousClock.Instant,
+                     _ transform: (Labels, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Double>) -> T?) throws(QueryError) -> [T] {
+        var out: [T] = []
+        var ts: [Int64] = [], vs: [Double] = []
+        for (k, s) in series.enumerated() {
+            if k & 255 == 255, ContinuousClock.now > deadline { throw .timeout("expression evaluation") }
+            var it = s.makeIterator()
+            ts.removeAll(keepingCapacity: true)
+            vs.removeAll(keepingCapacity: true)
+            it.drain(timestamps: &ts, values: &vs)
+            if let e = it.error { throw .execution("reading \(s.labels): \(e)") }
+            if ts.count > budget { throw .tooManySamples }
+            if droppingStale { Evaluator.dropStaleMarkers(&ts, &vs) }
+            if ts.isEmpty && droppingStale { continue }
+            let y = ts.withUnsafeBufferPointer { t in vs.withUnsafeBufferPointer { v in transform(s.labels, t, v) } }
+            if let y { out.append(y) }
+        }
+        return out
+    }
+}
+
+extension Evaluator {
+    /// Every series a selector matches in [mint, maxt], not yet read.
+    func selectSeries(_ s: VectorSelector, mint: Int64, maxt: Int64, function: String? = nil) throws(QueryError) -> [any Series] {
+        let querier = context.storage.querier(mint: mint, maxt: maxt)
+        var set = querier.select(s.matchers, hints: SelectHints(start: mint, end: maxt, step: interval, function: function))
+        var out: [any Series] = []
+        while set.next() { out.append(set.at()) }
+        if let e = set.error { throw .execution("expanding series: \(e)") }
+        return out
+    }
+}
+
+/// A value handed to worker threads whose safety the code around it guarantees.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
