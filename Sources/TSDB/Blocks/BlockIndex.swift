@@ -54,18 +54,31 @@ enum BlockIndexSchema {
 
     /// The label set of `encodeLabels`' text; nil when malformed or naming unknown symbols.
     static func decodeLabels(_ text: String, symbol: (Int64) -> String?) -> Labels? {
-        guard text.hasPrefix("["), text.hasSuffix("]") else { return nil }
-        let ids = text.dropFirst().dropLast().split(separator: ",").map { Int64($0) }
-        guard ids.count % 2 == 0 else { return nil }
-        var pairs: [Label] = []
-        pairs.reserveCapacity(ids.count / 2)
-        var i = 0
-        while i < ids.count {
-            guard let n = ids[i], let v = ids[i + 1], let name = symbol(n), let value = symbol(v) else { return nil }
-            pairs.append(Label(name, value))
-            i += 2
+        var utf8 = text
+        return utf8.withUTF8 { bytes -> Labels? in
+            guard bytes.count >= 2, bytes[0] == UInt8(ascii: "["), bytes[bytes.count - 1] == UInt8(ascii: "]") else { return nil }
+            var pairs: [Label] = []
+            var i = 1, name: String?
+            let end = bytes.count - 1
+            while i < end {
+                var id: Int64 = 0, digits = 0
+                while i < end, bytes[i] >= 48, bytes[i] <= 57, digits < 18 {
+                    id = id * 10 + Int64(bytes[i] - 48)
+                    digits += 1
+                    i += 1
+                }
+                guard digits > 0, i == end || bytes[i] == UInt8(ascii: ","), let s = symbol(id) else { return nil }
+                i += 1
+                if let n = name {
+                    pairs.append(Label(n, s))
+                    name = nil
+                } else {
+                    name = s
+                }
+            }
+            guard name == nil, i == end + 1 || end == 1 else { return nil }
+            return Labels(sorted: pairs)
         }
-        return Labels(sorted: pairs)
     }
 
     /// Chunk refs: count, then per chunk the min time (zigzag, from the previous chunk's max

@@ -1,4 +1,5 @@
 import CZlib
+import Synchronization
 
 /// Chunk segment files of a block (`chunks/000001`, …): an 8-byte header (`SXCH`, version 1,
 /// three zero bytes), then chunks, each `uvarint length, chunk bytes, crc32 (u32 LE) of the
@@ -65,8 +66,20 @@ final class ChunkFileWriter {
 }
 
 /// The memory-mapped chunk segments of a block.
+///
+/// Chunks are checked against their CRCs. The first read from a segment verifies the whole
+/// segment in one sequential pass; a clean segment is not checked again (its file never
+/// changes), and a segment with any damage is checked chunk by chunk on every read, so a
+/// damaged chunk always reports its damage and the others still read.
 final class ChunkFileReader: Sendable {
     let segments: [Int: MappedFile]
+    let checks: [Int: SegmentCheck]
+
+    /// Whether a segment's CRCs are all known good.
+    final class SegmentCheck: Sendable {
+        static let unchecked = 0, clean = 1, damaged = 2
+        let state = Atomic<Int>(SegmentCheck.unchecked)
+    }
 
     /// Maps every segment; a missing or foreign file fails the whole block.
     init(directory: String) throws(BlockError) {
@@ -81,26 +94,53 @@ final class ChunkFileReader: Sendable {
             map[index] = file
         }
         segments = map
+        checks = map.mapValues { _ in SegmentCheck() }
     }
 
-    /// The chunk at `ref`, checked against its CRC; a damaged one comes back as a chunk that
-    /// reports the damage when iterated.
+    /// The chunk at `ref`; a damaged one comes back as a chunk that reports the damage when
+    /// iterated.
     func chunk(_ ref: UInt64) -> Chunk {
         let segment = Int(ref >> 32), offset = Int(ref & 0xffff_ffff)
-        guard let file = segments[segment], offset < file.bytes.count else {
+        guard let file = segments[segment], let check = checks[segment], offset < file.bytes.count else {
             return Chunk(damaged: .corruptColumn("chunk ref \(ref) outside the block's chunk files"))
         }
-        var c = ByteCursor(UnsafeRawBufferPointer(rebasing: file.bytes[offset...]))
-        guard let n = c.readUnsigned(), n + 4 <= UInt64(c.remaining) else {
+        var state = check.state.load(ordering: .acquiring)
+        if state == SegmentCheck.unchecked {
+            state = Self.verify(file) ? SegmentCheck.clean : SegmentCheck.damaged
+            check.state.store(state, ordering: .releasing)
+        }
+        guard let (bytes, stored, _) = Self.record(at: offset, in: file) else {
             return Chunk(damaged: .corruptColumn("chunk ref \(ref) runs past the end of its segment"))
         }
-        let start = offset + c.offset, end = start + Int(n)
-        let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[start..<end])
-        let stored = UInt32(littleEndian: (file.bytes.baseAddress! + end).loadUnaligned(as: UInt32.self))
-        let crc = UInt32(truncatingIfNeeded: crc32(0, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt32(n)))
-        guard crc == stored else {
+        if state != SegmentCheck.clean && Self.crc(bytes) != stored {
             return Chunk(damaged: .corruptColumn("checksum mismatch for chunk \(ref) in \(file.path)"))
         }
         return Chunk(bytes: bytes, owner: file)
+    }
+
+    /// The chunk bytes and stored CRC of the record at `offset`, and where the next record
+    /// starts, if the record lies inside the file.
+    static func record(at offset: Int, in file: MappedFile) -> (UnsafeRawBufferPointer, UInt32, next: Int)? {
+        guard offset < file.bytes.count, let base = file.bytes.baseAddress else { return nil }
+        var c = ByteCursor(UnsafeRawBufferPointer(rebasing: file.bytes[offset...]))
+        guard let n = c.readUnsigned(), n + 4 <= UInt64(c.remaining) else { return nil }
+        let start = offset + c.offset, end = start + Int(n)
+        let stored = UInt32(littleEndian: (base + end).loadUnaligned(as: UInt32.self))
+        return (UnsafeRawBufferPointer(rebasing: file.bytes[start..<end]), stored, end + 4)
+    }
+
+    static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        UInt32(truncatingIfNeeded: crc32(0, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count)))
+    }
+
+    /// Walks every record of a segment; true when each one's CRC matches and the records
+    /// fill the file exactly.
+    static func verify(_ file: MappedFile) -> Bool {
+        var offset = ChunkFiles.magic.count
+        while offset < file.bytes.count {
+            guard let (bytes, stored, next) = record(at: offset, in: file), crc(bytes) == stored else { return false }
+            offset = next
+        }
+        return offset == file.bytes.count
     }
 }
