@@ -13,6 +13,9 @@ public struct DBOptions: Sendable {
     public var retentionTime: Int64 = 15 * 24 * 3_600_000
     /// When set, the oldest blocks are deleted while blocks and WAL exceed this many bytes.
     public var retentionSize: Int?
+    /// Samples per chunk in merged blocks (head chunks, and blocks cut from the head, hold
+    /// `head.chunkSize`): longer chunks spend less on headers and checksums per sample.
+    public var blockChunkSize = 480
 
     public init() {}
 
@@ -181,7 +184,7 @@ public final class DB: Sendable {
     func compactBlocks() throws {
         let levels = Compactor.levels(blockRange: options.blockRange, maxRange: options.maxBlockRange)
         while let group = Compactor.plan(blocks, levels: levels, completeBefore: head.minValidTime.load(ordering: .relaxed)) {
-            let meta = try Compactor.merge(group, into: directory, chunkSize: options.head.chunkSize)
+            let meta = try Compactor.merge(group, into: directory, chunkSize: options.blockChunkSize)
             let merged = try Block.open(directory: directory + "/" + meta.ulid)
             let gone = Set(group.map(\.meta.ulid))
             blockList.withLock { list in
@@ -233,7 +236,7 @@ public final class DB: Sendable {
     public func cleanTombstones() throws {
         try compaction.withLock { _ in
             for b in blocks where b.hasTombstones {
-                let meta = try Compactor.merge([b], into: directory, chunkSize: options.head.chunkSize)
+                let meta = try Compactor.merge([b], into: directory, chunkSize: options.blockChunkSize)
                 let clean = try Block.open(directory: directory + "/" + meta.ulid)
                 blockList.withLock { list in
                     list.removeAll { $0.meta.ulid == b.meta.ulid }

@@ -98,4 +98,68 @@ import Workloads
         #expect(db.blocks.first?.meta.stats.numSamples == 6 * 240)
         db.close()
     }
+
+    /// Series scraped together share one timestamp column per chunk in a block; they read
+    /// back exactly, also after the server merges the blocks, and a damaged shared column is
+    /// reported by every chunk that uses it.
+    @Test func seriesOfOneScrapeShareTimestampColumns() throws {
+        let dir = NSTemporaryDirectory() + "sextant-shared-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var g = SplitMix64(seed: 7)
+        var expected: [String: [(Int64, UInt64)]] = [:]
+        do {
+            let importer = try BlockImporter(directory: dir, chunkSize: 120)
+            for target in 0..<2 {
+                var t: Int64 = 1_764_000_000_000 + Int64(target) * 7_919
+                for _ in 0..<(6 * 240) {
+                    t += 15_000 + Int64(g.next() % 21) - 10
+                    for k in 0..<50 {
+                        let labels = Labels(["__name__": "m\(k)", "instance": "t\(target)"])
+                        let v = Double(g.next() % 1000) / 10
+                        try importer.add(importer.seriesID(labels), t, v)
+                        expected[labels.description, default: []].append((t, v.bitPattern))
+                    }
+                }
+            }
+            _ = try importer.finish()
+        }
+        var stored = try Self.readAll(dir)
+        #expect(stored.count == 100)
+        for (k, want) in expected { #expect(stored[k]?.map(\.0) == want.map(\.0) && stored[k]?.map(\.1) == want.map(\.1), "\(k)") }
+        // One column in 50 is stored (short chunks at block edges keep their own).
+        let blocks = try FileManager.default.contentsOfDirectory(atPath: dir).filter { ULID.isValid($0) }
+        var shared = 0, chunks = 0
+        for b in blocks {
+            for (_, cs) in try Block.open(directory: dir + "/" + b).allSeries(chunkSize: 120) {
+                for c in cs { chunks += 1; if try c.chunk.header().encoding.timestamps == .shared { shared += 1 } }
+            }
+        }
+        #expect(shared * 10 >= chunks * 9, "\(shared) of \(chunks) chunks share a column")
+
+        // Merged by the server (re-chunked to 480 samples): still exact.
+        var options = DBOptions()
+        options.retentionTime = 100 * 24 * 3_600_000
+        let db = try DB.open(directory: dir, options: options)
+        try db.compact()
+        #expect(db.blocks.contains { $0.meta.compaction.level > 1 })
+        db.close()
+        stored = try Self.readAll(dir)
+        for (k, want) in expected { #expect(stored[k]?.map(\.0) == want.map(\.0) && stored[k]?.map(\.1) == want.map(\.1), "\(k)") }
+
+        // Damage the first chunk record of a segment: every chunk sharing its column fails.
+        let victim = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { ULID.isValid($0) })
+        let segment = dir + "/" + victim + "/chunks/000001"
+        var bytes = try Files.readAll(segment)
+        bytes[14] ^= 0x40
+        try Files.write(bytes, to: segment)
+        let reader = try ReadOnlyDB.open(directory: dir)
+        var set = reader.querier(mint: .min, maxt: .max).select([try LabelMatcher(.regexMatch, "__name__", ".+")], hints: nil)
+        var failed = 0
+        while set.next() {
+            var it = set.at().makeIterator()
+            while it.next() {}
+            if it.error != nil { failed += 1 }
+        }
+        #expect(failed >= 2, "the damaged column's owner and the chunks sharing it report errors")
+    }
 }

@@ -85,9 +85,14 @@ public struct BlockQuerier: Querier {
             do { (labels, refs) = try block.index.series(id) } catch { return (out, error) }
             let chunks = refs.filter { $0.maxTime >= mint && $0.minTime <= maxt }
                 .map { ChunkMeta(minTime: $0.minTime, maxTime: $0.maxTime, chunk: block.chunkFiles.chunk($0.ref)) }
-            if !chunks.isEmpty {
-                out.append(ChunkSeries(labels: labels, chunks: chunks, mint: mint, maxt: maxt, deleted: stones[id] ?? []))
+            guard !chunks.isEmpty else { continue }
+            let series = ChunkSeries(labels: labels, chunks: chunks, mint: mint, maxt: maxt, deleted: stones[id] ?? [])
+            // Chunks that only straddle the range may hold no sample inside it.
+            if !chunks.contains(where: { $0.minTime >= mint && $0.maxTime <= maxt }) {
+                var it = series.iterator()
+                guard it.next() || it.error != nil else { continue }
             }
+            out.append(series)
         }
         return (out, nil)
     }

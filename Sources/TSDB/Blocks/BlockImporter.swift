@@ -47,7 +47,7 @@ public final class BlockImporter {
 
     /// Opens `directory` for an import (created when missing; it must not be held by a
     /// server). `bufferLimit` is how many samples are held before spilling to disk.
-    public init(directory: String, blockDuration: Int64 = 2 * 3_600_000, chunkSize: Int = 120,
+    public init(directory: String, blockDuration: Int64 = 2 * 3_600_000, chunkSize: Int = DBOptions().blockChunkSize,
                 bufferLimit: Int = 4 << 20) throws(DBError) {
         if !Files.isDirectory(directory) {
             do { try Files.makeDirectory(directory) } catch { throw .io(error) }

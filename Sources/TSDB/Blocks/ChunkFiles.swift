@@ -27,19 +27,44 @@ final class ChunkFileWriter {
         try Files.makeDirectory(directory)
     }
 
-    func write(_ chunk: Chunk) throws(FileError) -> UInt64 {
-        let length = chunk.bytes.count
-        if file == nil || file!.size + buffer.count + length + 14 > ChunkFiles.maxSegmentSize {
+    /// Offsets (in the current segment) of the chunks whose timestamp columns later chunks
+    /// may share, by header fields and column bytes.
+    private var columns: [SharedColumnKey: UInt32] = [:]
+    /// Most distinct timestamp columns remembered per segment.
+    static let maxSharedColumns = 1 << 20
+
+    func write(_ chunk: Chunk) throws -> UInt64 {
+        let own = try chunk.standalone()
+        let h = try own.header()
+        let key = SharedColumnKey(h, own.bytes)
+        if file == nil || file!.size + buffer.count + own.bytes.count + 14 > ChunkFiles.maxSegmentSize {
             try startSegment()
         }
-        let ref = UInt64(segment) << 32 | UInt64((file?.size ?? 0) + buffer.count)
-        Varint.appendUnsigned(UInt64(length), to: &buffer)
-        buffer.append(contentsOf: chunk.bytes)
-        let crc = UInt32(truncatingIfNeeded: crc32(0, chunk.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt32(length)))
-        withUnsafeBytes(of: crc.littleEndian) { buffer.append(contentsOf: $0) }
+        let offset = (file?.size ?? 0) + buffer.count
+        if let key, let target = columns[key] {
+            // Every series of one scrape has the same timestamps: keep one copy per segment.
+            var shared: [UInt8] = []
+            var reference: [UInt8] = []
+            Varint.appendUnsigned(UInt64(target), to: &reference)
+            ChunkHeader.write(encoding: ChunkEncoding(timestamps: .shared, values: h.encoding.values), count: h.count,
+                              minTime: h.minTime, maxTime: h.maxTime, timestampBytes: reference.count, to: &shared)
+            shared += reference
+            shared.append(contentsOf: own.bytes[h.valueColumn])
+            shared.withUnsafeBytes { append(record: $0) }
+        } else {
+            if let key, columns.count < Self.maxSharedColumns { columns[key] = UInt32(offset) }
+            append(record: own.bytes)
+        }
         if buffer.count > 1 << 20 { try flush() }
-        bytesWritten += length
-        return ref
+        return UInt64(segment) << 32 | UInt64(offset)
+    }
+
+    /// Appends `uvarint length, bytes, crc32` to the buffer.
+    private func append(record bytes: UnsafeRawBufferPointer) {
+        Varint.appendUnsigned(UInt64(bytes.count), to: &buffer)
+        buffer.append(contentsOf: bytes)
+        withUnsafeBytes(of: ChunkFileReader.crc(bytes).littleEndian) { buffer.append(contentsOf: $0) }
+        bytesWritten += bytes.count
     }
 
     private func startSegment() throws(FileError) {
@@ -47,6 +72,7 @@ final class ChunkFileWriter {
         try file?.sync()
         file?.close()
         segment += 1
+        columns.removeAll()
         let f = try AppendFile(path: directory + "/" + ChunkFiles.name(segment), truncate: true)
         try f.append(ChunkFiles.magic)
         file = f
@@ -115,7 +141,32 @@ final class ChunkFileReader: Sendable {
         if state != SegmentCheck.clean && Self.crc(bytes) != stored {
             return Chunk(damaged: .corruptColumn("checksum mismatch for chunk \(ref) in \(file.path)"))
         }
-        return Chunk(bytes: bytes, owner: file)
+        guard let first = bytes.first, first >> 4 == TimestampEncoding.shared.rawValue else {
+            return Chunk(bytes: bytes, owner: file)
+        }
+        do throws(ChunkError) {
+            return Chunk(bytes: bytes, owner: file, sharedTimestamps: try sharedColumn(of: bytes, in: file, state: state))
+        } catch {
+            return Chunk(damaged: .corruptColumn("chunk \(ref) in \(file.path): \(error)"))
+        }
+    }
+
+    /// The timestamp column a shared chunk refers to: the column of the chunk record at the
+    /// offset its own column holds, which must have the same count and times.
+    func sharedColumn(of bytes: UnsafeRawBufferPointer, in file: MappedFile,
+                      state: Int) throws(ChunkError) -> (encoding: TimestampEncoding, column: UnsafeRawBufferPointer) {
+        let h = try ChunkHeader(parsing: bytes)
+        var c = ByteCursor(UnsafeRawBufferPointer(rebasing: bytes[h.timestampColumn]))
+        guard let offset = c.readUnsigned(), offset < UInt64(file.bytes.count),
+              let (target, stored, _) = Self.record(at: Int(offset), in: file) else {
+            throw .corruptColumn("shared timestamp column reference out of range")
+        }
+        if state != SegmentCheck.clean && Self.crc(target) != stored { throw .corruptColumn("shared timestamp column: checksum mismatch") }
+        let t = try ChunkHeader(parsing: target)
+        guard t.encoding.timestamps != .shared, t.count == h.count, t.minTime == h.minTime, t.maxTime == h.maxTime else {
+            throw .corruptColumn("shared timestamp column does not match the chunk")
+        }
+        return (t.encoding.timestamps, UnsafeRawBufferPointer(rebasing: target[t.timestampColumn]))
     }
 
     /// The chunk bytes and stored CRC of the record at `offset`, and where the next record
@@ -142,5 +193,23 @@ final class ChunkFileReader: Sendable {
             offset = next
         }
         return offset == file.bytes.count
+    }
+}
+
+/// What makes two chunks' timestamps identical: the encoding, count, first and last time, and
+/// the encoded column bytes.
+struct SharedColumnKey: Hashable {
+    let header: UInt64
+    let minTime: Int64
+    let maxTime: Int64
+    let column: [UInt8]
+
+    /// Nil for chunks not worth sharing (a column of a few bytes costs less than a reference).
+    init?(_ h: ChunkHeader, _ bytes: UnsafeRawBufferPointer) {
+        guard h.timestampColumn.count >= 4 else { return nil }
+        header = UInt64(h.encoding.timestamps.rawValue) << 32 | UInt64(h.count)
+        minTime = h.minTime
+        maxTime = h.maxTime
+        column = Array(bytes[h.timestampColumn])
     }
 }

@@ -59,14 +59,15 @@ enum Compactor {
         }
     }
 
-    /// Chunks in time order as they are when they do not overlap; otherwise the samples merged
-    /// (first source wins on equal timestamps) and re-encoded.
+    /// Chunks in time order as they are when they do not overlap and already hold
+    /// `chunkSize` samples each (the last one may hold fewer); otherwise the samples merged
+    /// (first source wins on equal timestamps) and re-encoded into chunks of `chunkSize`.
     static func mergeChunks(_ chunks: [ChunkMeta], chunkSize: Int) throws -> [ChunkMeta] {
         let sorted = chunks.sorted { $0.minTime < $1.minTime }
         var overlap = false
         for k in sorted.indices.dropFirst() where sorted[k].minTime <= sorted[k - 1].maxTime { overlap = true }
-        if !overlap {
-            for c in sorted { if let e = c.chunk.damage { throw e } }
+        for c in sorted { if let e = c.chunk.damage { throw e } }
+        if !overlap, try sorted.dropLast().allSatisfy({ try $0.chunk.header().count == chunkSize }) {
             return sorted
         }
         var it = DedupingIterator(chunks.map { ChunkSeriesIterator(chunks: [$0], mint: .min, maxt: .max) })

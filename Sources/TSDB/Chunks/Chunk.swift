@@ -12,12 +12,18 @@ public struct Chunk: @unchecked Sendable {
     /// Set for a chunk that could not be read (a checksum mismatch in a block): iterating it
     /// yields nothing and reports this error.
     public let damage: ChunkError?
+    /// The timestamp column a `shared` chunk uses (another chunk's, resolved by the block
+    /// reader), with that column's encoding.
+    public let sharedTimestamps: (encoding: TimestampEncoding, column: UnsafeRawBufferPointer)?
 
-    /// Wraps bytes owned by `owner` (for chunks read from a mapped file).
-    public init(bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+    /// Wraps bytes owned by `owner` (for chunks read from a mapped file); `sharedTimestamps`
+    /// is the resolved column of a chunk whose own timestamp column is a reference.
+    public init(bytes: UnsafeRawBufferPointer, owner: AnyObject,
+                sharedTimestamps: (encoding: TimestampEncoding, column: UnsafeRawBufferPointer)? = nil) {
         self.bytes = bytes
         self.owner = owner
         damage = nil
+        self.sharedTimestamps = sharedTimestamps
     }
 
     /// A chunk that stands for unreadable data.
@@ -25,6 +31,7 @@ public struct Chunk: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: nil, count: 0)
         owner = nil
         damage = error
+        sharedTimestamps = nil
     }
 
     /// Copies `data` into a buffer of the chunk's own.
@@ -33,6 +40,7 @@ public struct Chunk: @unchecked Sendable {
         self.bytes = UnsafeRawBufferPointer(rebasing: storage.buffer[0..<data.count])
         self.owner = storage
         damage = nil
+        sharedTimestamps = nil
     }
 
     /// Encoded size in bytes.
@@ -41,6 +49,30 @@ public struct Chunk: @unchecked Sendable {
     /// The parsed header, or why it cannot be parsed.
     public func header() throws(ChunkError) -> ChunkHeader {
         try ChunkHeader(parsing: bytes)
+    }
+
+    /// The timestamp column's encoding and bytes, following a shared column to the chunk
+    /// that holds it.
+    func timestampColumn(_ h: ChunkHeader) throws(ChunkError) -> (TimestampEncoding, UnsafeRawBufferPointer) {
+        guard h.encoding.timestamps == .shared else {
+            return (h.encoding.timestamps, UnsafeRawBufferPointer(rebasing: bytes[h.timestampColumn]))
+        }
+        guard let shared = sharedTimestamps else { throw .corruptColumn("shared timestamp column not resolved") }
+        return (shared.encoding, shared.column)
+    }
+
+    /// The same chunk with its own copy of every column (a shared timestamp column copied
+    /// in), as a block writer needs it; other chunks are returned as they are.
+    func standalone() throws(ChunkError) -> Chunk {
+        guard sharedTimestamps != nil else { return self }
+        let h = try header()
+        let (encoding, column) = try timestampColumn(h)
+        var out: [UInt8] = []
+        ChunkHeader.write(encoding: ChunkEncoding(timestamps: encoding, values: h.encoding.values), count: h.count,
+                          minTime: h.minTime, maxTime: h.maxTime, timestampBytes: column.count, to: &out)
+        out.append(contentsOf: column)
+        out.append(contentsOf: bytes[h.valueColumn])
+        return Chunk(copying: out)
     }
 
     /// An iterator over the samples; a chunk that fails to parse yields none and reports why.

@@ -65,7 +65,7 @@ public enum ChunkEncoder {
             }
         }
         let choice: TimestampEncoding
-        if let only {
+        if let only, only != .shared {
             choice = only
         } else if let grid, grid.cost < min(packed?.cost ?? .max, dodBits) {
             choice = .grid
@@ -75,7 +75,7 @@ public enum ChunkEncoder {
             choice = .deltaOfDelta
         }
         switch choice {
-        case .deltaOfDelta:
+        case .deltaOfDelta, .shared:
             var prev: Int64 = 0
             for i in 1..<n {
                 let d = t[i] &- t[i - 1]

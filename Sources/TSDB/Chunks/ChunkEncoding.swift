@@ -8,6 +8,13 @@ public enum TimestampEncoding: UInt8, Sendable, CaseIterable {
     /// smallest distance, bit-packed at one fixed width: jitter costs log2(jitter range) bits.
     /// Sealed only.
     case grid = 2
+    /// The column is another chunk's: its bytes hold the offset (uvarint) of a chunk record in
+    /// the same block segment whose timestamps are identical (every series of one scrape
+    /// shares them). Only in block files; the reader resolves it.
+    case shared = 3
+
+    /// The encodings a column can be written in (`shared` is a reference, not an encoding).
+    public static var allCases: [TimestampEncoding] { [.deltaOfDelta, .packedDelta, .grid] }
 }
 
 /// How a chunk's value column is encoded (the low nibble of the encoding byte).

@@ -20,11 +20,10 @@ public struct ChunkIterator {
         do throws(ChunkError) {
             let h = try chunk.header()
             let b = chunk.bytes
-            let ts = try TimestampDecoder(h.encoding.timestamps,
-                                          column: UnsafeRawBufferPointer(rebasing: b[h.timestampColumn]),
-                                          minTime: h.minTime)
+            let (encoding, column) = try chunk.timestampColumn(h)
+            let ts = try TimestampDecoder(encoding, column: column, minTime: h.minTime)
             let vs = try ValueDecoder(h.encoding.values, column: UnsafeRawBufferPointer(rebasing: b[h.valueColumn]))
-            if h.count > 1 && h.timestampColumn.isEmpty { throw .corruptColumn("empty timestamp column") }
+            if h.count > 1 && column.isEmpty { throw .corruptColumn("empty timestamp column") }
             self.init(chunk: chunk, timestamps: ts, values: vs, count: h.count, maxTime: h.maxTime)
         } catch {
             self.init(failed: error)

@@ -26,6 +26,8 @@ struct TimestampDecoder {
             guard let p = PackedOffsets.readPreamble(from: &reader) else { throw .corruptColumn("timestamp width") }
             (width, base) = p
             delta = minTime
+        case .shared:
+            throw .corruptColumn("a shared timestamp column refers to another shared one")
         }
     }
 
@@ -40,6 +42,8 @@ struct TimestampDecoder {
         case .grid:
             delta &+= interval
             t = delta &+ Int64(bitPattern: base &+ reader.readWide(width))
+        case .shared:
+            break       // never decoded: the reader resolves shared columns
         }
     }
 }
