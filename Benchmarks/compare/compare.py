@@ -399,7 +399,7 @@ def versions(sextant):
             return "?"
     return {"sextant": first_line([sextant, "--version"]),
             "prometheus": first_line(["prometheus", "--version"]).replace("prometheus, version ", "").split(" ")[0],
-            "victoriametrics": first_line(["victoria-metrics", "-version"]) or "?"}
+            "victoriametrics": first_line(["dpkg-query", "-W", "-f=${Version}\n", "victoria-metrics"])}
 
 
 def main():
