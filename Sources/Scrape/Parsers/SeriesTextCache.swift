@@ -5,8 +5,9 @@ import TSDB
 /// entry: the series' ref, or that metric relabeling drops it, and the scrape it was last seen
 /// in (for staleness). A repeat series skips label parsing (Prometheus' scrape cache).
 ///
-/// An open-addressing table keyed by a fast 64-bit hash of the bytes; keys are copied in, so
-/// nothing keeps the caller's buffers alive, and lookups allocate nothing.
+/// An open-addressing table keyed by a fast 64-bit hash of the bytes; keys are copied into
+/// one byte arena (no object per key, so lookups neither allocate nor retain), and nothing
+/// keeps the caller's buffers alive.
 public struct SeriesTextCache: Sendable {
     public struct Entry: Sendable {
         public var ref: SeriesRef
@@ -17,7 +18,9 @@ public struct SeriesTextCache: Sendable {
     }
 
     public private(set) var entries: [Entry] = []
-    private var keys: [[UInt8]] = []
+    /// Every key's bytes, one after another; key `e` ends at `keyEnds[e]`.
+    private var arena: [UInt8] = []
+    private var keyEnds: [Int] = []
     /// Slots: entry index + 1 (0 is empty), and the key's hash to skip most byte compares.
     private var slots: [Int32]
     private var hashes: [UInt64]
@@ -59,16 +62,23 @@ public struct SeriesTextCache: Sendable {
         return h
     }
 
+    /// Whether key `e` is exactly `text`.
     @inline(__always)
-    static func same(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        if a.isEmpty { return true }
-        return a.withUnsafeBytes { x in
-            b.withUnsafeBytes { y in
-                guard let p = x.baseAddress, let q = y.baseAddress else { return false }
-                return memcmp(p, q, x.count) == 0
+    func key(_ e: Int, equals text: ArraySlice<UInt8>) -> Bool {
+        let start = e == 0 ? 0 : keyEnds[e - 1], end = keyEnds[e]
+        guard end - start == text.count else { return false }
+        if text.isEmpty { return true }
+        return arena.withUnsafeBytes { a in
+            text.withUnsafeBytes { t in
+                guard let p = a.baseAddress, let q = t.baseAddress else { return false }
+                return memcmp(p + start, q, t.count) == 0
             }
         }
+    }
+
+    /// The bytes of key `e`.
+    func key(_ e: Int) -> ArraySlice<UInt8> {
+        arena[(e == 0 ? 0 : keyEnds[e - 1])..<keyEnds[e]]
     }
 
     /// The index of the entry for `text`, if cached.
@@ -77,7 +87,7 @@ public struct SeriesTextCache: Sendable {
         var slot = Int(truncatingIfNeeded: h) & mask
         while slots[slot] != 0 {
             let e = Int(slots[slot]) - 1
-            if hashes[slot] == h && Self.same(keys[e], text) { return e }
+            if hashes[slot] == h && key(e, equals: text) { return e }
             slot = (slot + 1) & mask
         }
         return nil
@@ -95,7 +105,8 @@ public struct SeriesTextCache: Sendable {
         if (entries.count + 1) * 2 > slots.count { grow() }
         let i = entries.count
         entries.append(Entry(ref: ref, dropped: dropped, lastSeen: seen))
-        keys.append(Array(text))
+        arena.append(contentsOf: text)
+        keyEnds.append(arena.count)
         place(i, hash: Self.hash(text))
         return i
     }
@@ -114,6 +125,6 @@ public struct SeriesTextCache: Sendable {
         slots = Array(repeating: 0, count: size)
         hashes = Array(repeating: 0, count: size)
         mask = size - 1
-        for (i, k) in keys.enumerated() { place(i, hash: Self.hash(k[...])) }
+        for i in keyEnds.indices { place(i, hash: Self.hash(key(i))) }
     }
 }
