@@ -19,15 +19,12 @@ def body(t, v):
 bodies = [[body(t, v) for v in range(VARIANTS)] for t in range(targets)]
 counters = [0] * targets
 
-def handler_for(t):
+def server(answer):
+    """A keep-alive HTTP/1.1 handler: `answer()` gives each request's body."""
     async def handle(reader, writer):
         try:
-            while True:
-                request = await reader.readuntil(b"\r\n\r\n")
-                if not request:
-                    break
-                counters[t] += 1
-                b = bodies[t][counters[t] % VARIANTS]
+            while await reader.readuntil(b"\r\n\r\n"):
+                b = answer()
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: "
                              + str(len(b)).encode() + b"\r\n\r\n" + b)
                 await writer.drain()
@@ -37,21 +34,15 @@ def handler_for(t):
             writer.close()
     return handle
 
-async def count(reader, writer):
-    try:
-        await reader.readuntil(b"\r\n\r\n")
-        b = str(sum(counters)).encode()
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: "
-                     + str(len(b)).encode() + b"\r\n\r\n" + b)
-        await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionResetError, asyncio.LimitOverrunError):
-        pass
-    finally:
-        writer.close()
+def target(t):
+    def answer():
+        counters[t] += 1
+        return bodies[t][counters[t] % VARIANTS]
+    return answer
 
 async def main():
-    servers = [await asyncio.start_server(handler_for(t), "127.0.0.1", base + t) for t in range(targets)]
-    servers.append(await asyncio.start_server(count, "127.0.0.1", base - 1))
+    servers = [await asyncio.start_server(server(target(t)), "127.0.0.1", base + t) for t in range(targets)]
+    servers.append(await asyncio.start_server(server(lambda: str(sum(counters)).encode()), "127.0.0.1", base - 1))
     print("ready", flush=True)
     await asyncio.gather(*(s.serve_forever() for s in servers))
 
