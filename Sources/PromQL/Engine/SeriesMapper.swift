@@ -12,7 +12,9 @@ struct SeriesMapper {
 
     func map<T>(_ series: [any Series],
                 _ transform: (Labels, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Double>) -> T?) throws(QueryError) -> [T] {
-        let workers = series.count >= context.options.parallelSeriesThreshold ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        // Four shares per core, so a core that finishes early takes another share.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let workers = series.count >= context.options.parallelSeriesThreshold ? max(1, min(cores * 4, series.count / 64, 64)) : 1
         var results = [[T]](repeating: [], count: workers)
         var failures = [QueryError?](repeating: nil, count: workers)
         let share = (series.count + workers - 1) / max(workers, 1)

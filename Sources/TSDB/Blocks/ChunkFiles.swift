@@ -30,8 +30,9 @@ final class ChunkFileWriter {
     /// Offsets (in the current segment) of the chunks whose timestamp columns later chunks
     /// may share, by header fields and column bytes.
     private var columns: [SharedColumnKey: UInt32] = [:]
-    /// Most distinct timestamp columns remembered per segment.
-    static let maxSharedColumns = 1 << 20
+    /// Most distinct timestamp columns remembered per segment (about 40 MB at most; a
+    /// block of 1000 targets needs a few thousand).
+    static let maxSharedColumns = 1 << 18
 
     func write(_ chunk: Chunk) throws -> UInt64 {
         let own = try chunk.standalone()
