@@ -229,3 +229,41 @@ func smallOptions() -> DBOptions {
         }
     }
 }
+
+@Suite struct SharedTimestampHeadTests {
+    /// Scraped series (one timestamp per scrape for all of a target's series) go from the
+    /// head into blocks sharing their timestamp columns, and read back exactly after the
+    /// blocks are merged and the store is reopened.
+    @Test func headBlocksOfScrapedSeriesShareColumns() throws {
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        var rng = SplitMix64(seed: 31)
+        var db = try DB.open(directory: dir)
+        let app = db.appender()
+        var t: Int64 = 1_764_000_000_000 - 1_764_000_000_000 % 7_200_000
+        for _ in 0..<(10 * 240) {                          // 10 h at 15 s
+            t += 15_000 + Int64(rng.next() % 31) - 15
+            for target in 0..<3 {
+                for k in 0..<20 where !(k == 7 && rng.next() % 9 == 0) {   // one series misses scrapes
+                    try app.append(series("m\(k)", ["instance": "t\(target)"]), t + Int64(target), Double(rng.next() % 100))
+                }
+            }
+            try app.commit()
+        }
+        let original = dump(db)
+        try db.compact()
+        #expect(db.blocks.contains { $0.meta.compaction.level > 1 })
+        var shared = 0, chunks = 0
+        for b in db.blocks {
+            for (_, cs) in try b.allSeries(chunkSize: 120) {
+                for c in cs { chunks += 1; if try c.chunk.header().encoding.timestamps == .shared { shared += 1 } }
+            }
+        }
+        #expect(shared * 4 >= chunks * 3, "\(shared) of \(chunks) block chunks share a timestamp column")
+        expectSameData(original, dump(db), "after compaction")
+        db.close()
+        db = try DB.open(directory: dir)
+        defer { db.close() }
+        expectSameData(original, dump(db), "after reopening")
+    }
+}
