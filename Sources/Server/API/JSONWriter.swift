@@ -8,7 +8,10 @@ struct JSONWriter {
 
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
-    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    mutating func raw(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
     mutating func raw(_ c: UInt8) { bytes.append(c) }
 
     /// A JSON string with the escapes JSON requires.
@@ -57,15 +60,19 @@ struct JSONWriter {
     }
 
     /// Decimal digits of an unsigned integer, written in place, at least `width` of them
-    /// (zero-padded).
+    /// (zero-padded): one pass from the last digit into a stack buffer, then one copy.
     mutating func unsigned(_ v: UInt64, width: Int = 1) {
-        var digits = 1, x = v
-        while x >= 10 { x /= 10; digits += 1 }
-        digits = max(digits, width)
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(48, count: digits))
-        var k = start + digits - 1, y = v
-        while y > 0 { bytes[k] = UInt8(48 + y % 10); y /= 10; k -= 1 }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            var k = 24, x = v
+            repeat {
+                let (q, r) = x.quotientAndRemainder(dividingBy: 10)
+                k -= 1
+                buffer[k] = UInt8(truncatingIfNeeded: 48 &+ r)
+                x = q
+            } while x > 0
+            while 24 - k < width && k > 0 { k -= 1; buffer[k] = 48 }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[k..<24]))
+        }
     }
 
     /// A sample value as the API writes it (`formatValue`), in place: integers digit by digit,
@@ -78,14 +85,15 @@ struct JSONWriter {
         }
         if v.isFinite {
             // Swift's description is the shortest round-trip text; without an exponent it is
-            // already the API's form.
-            let text = v.description
-            var d = text.utf8[...]
-            if !d.contains(UInt8(ascii: "e")) {
-                if d.count > 2 && d.last == 48 && d[d.index(d.endIndex, offsetBy: -2)] == 46 { d = d.dropLast(2) }
-                bytes.append(contentsOf: d)
-                return
+            // already the API's form (less a trailing ".0").
+            var text = v.description
+            let done = text.withUTF8 { u -> Bool in
+                guard !u.contains(UInt8(ascii: "e")) else { return false }
+                let n = u.count > 2 && u[u.count - 1] == 48 && u[u.count - 2] == 46 ? u.count - 2 : u.count
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[0..<n]))
+                return true
             }
+            if done { return }
         }
         raw(formatValue(v))
     }
