@@ -162,4 +162,31 @@ import Workloads
         }
         #expect(failed >= 2, "the damaged column's owner and the chunks sharing it report errors")
     }
+
+    /// Reading many series of a block in one scan gives what reading them one by one does.
+    @Test func batchSeriesReadsMatchSingleReads() throws {
+        let dir = NSTemporaryDirectory() + "sextant-batch-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let importer = try BlockImporter(directory: dir)
+        for k in 0..<300 {
+            let id = importer.seriesID(Labels(["__name__": "m", "k": "\(k)", "parity": k % 2 == 0 ? "even" : "odd"]))
+            for j in 0..<(1 + k % 7) { try importer.add(id, Int64(j) * 15_000 + Int64(k), Double(k * j)) }
+        }
+        let meta = try #require(try importer.finish().blocks.first)
+        let block = try Block.open(directory: dir + "/" + meta.ulid)
+        var g = SplitMix64(seed: 3)
+        let subsets: [[SeriesRef]] = [
+            Array(0..<300), Array(stride(from: 0, to: 300, by: 2)), Array(stride(from: 7, to: 300, by: 3)),
+            Array(stride(from: 0, to: 300, by: 50)), (0..<300).filter { _ in g.next() % 3 != 0 }.map { SeriesRef($0) }, [299], [],
+        ]
+        for ids in subsets {
+            let batch = try block.index.series(ids)
+            #expect(batch.count == ids.count)
+            for (id, row) in zip(ids, batch) {
+                let single = try block.index.series(id)
+                #expect(row.0 == single.0 && row.1.map(\.ref) == single.1.map(\.ref) && row.1.map(\.minTime) == single.1.map(\.minTime))
+            }
+        }
+        #expect(throws: BlockError.self) { _ = try block.index.series(Array(0..<300) + [400]) }
+    }
 }

@@ -80,9 +80,10 @@ public struct BlockQuerier: Querier {
     func selectSeries(_ matchers: [LabelMatcher]) -> ([ChunkSeries], BlockError?) {
         var out: [ChunkSeries] = []
         let stones = block.tombstones.withLock { $0 }
-        for id in block.index.postings(for: matchers) {
-            let labels: Labels, refs: [BlockChunkRef]
-            do { (labels, refs) = try block.index.series(id) } catch { return (out, error) }
+        let ids = block.index.postings(for: matchers)
+        let rows: [(Labels, [BlockChunkRef])]
+        do { rows = try block.index.series(ids) } catch { return (out, error) }
+        for (id, (labels, refs)) in zip(ids, rows) {
             let chunks = refs.filter { $0.maxTime >= mint && $0.minTime <= maxt }
                 .map { ChunkMeta(minTime: $0.minTime, maxTime: $0.maxTime, chunk: block.chunkFiles.chunk($0.ref)) }
             guard !chunks.isEmpty else { continue }

@@ -201,6 +201,7 @@ final class BlockIndexReader: @unchecked Sendable {
     let valuesStatement: SQLiteStatement
     let namesStatement: SQLiteStatement
     let seriesStatement: SQLiteStatement
+    let seriesRangeStatement: SQLiteStatement
     let symbolStatement: SQLiteStatement
     let seriesCount: Int
 
@@ -218,6 +219,7 @@ final class BlockIndexReader: @unchecked Sendable {
                 """)
             namesStatement = try db.prepare("SELECT DISTINCT n.symbol FROM postings p JOIN symbols n ON n.id = p.name")
             seriesStatement = try db.prepare("SELECT labels, chunks FROM series WHERE id = ?")
+            seriesRangeStatement = try db.prepare("SELECT id, labels, chunks FROM series WHERE id BETWEEN ? AND ? ORDER BY id")
             symbolStatement = try db.prepare("SELECT symbol FROM symbols ORDER BY id")
             let count = try db.prepare("SELECT count(*) FROM series")
             _ = try count.step()
@@ -246,6 +248,43 @@ final class BlockIndexReader: @unchecked Sendable {
             throw .index("series \(id) is malformed")
         }
         return (labels, chunks)
+    }
+
+    /// The series with these ids (sorted), in order: dense lists are read in one sequential
+    /// scan of the id range, sparse ones one row at a time.
+    func series(_ ids: [SeriesRef]) throws(BlockError) -> [(Labels, [BlockChunkRef])] {
+        guard let first = ids.first, let last = ids.last else { return [] }
+        guard ids.count >= 64, UInt64(ids.count) * 4 >= last - first else {
+            var out: [(Labels, [BlockChunkRef])] = []
+            out.reserveCapacity(ids.count)
+            for id in ids { out.append(try series(id)) }
+            return out
+        }
+        lock.lock()
+        defer { lock.unlock(); seriesRangeStatement.reset() }
+        seriesRangeStatement.bind(1, Int64(first))
+        seriesRangeStatement.bind(2, Int64(last))
+        var out: [(Labels, [BlockChunkRef])] = []
+        out.reserveCapacity(ids.count)
+        var next = 0
+        do {
+            while next < ids.count, try seriesRangeStatement.step() {
+                let id = SeriesRef(seriesRangeStatement.int64(0))
+                guard id == ids[next] else { continue }
+                guard let labels = BlockIndexSchema.decodeLabels(seriesRangeStatement.text(1), symbol: symbol),
+                      let chunks = BlockIndexSchema.decodeChunks(seriesRangeStatement.blob(2)) else {
+                    throw BlockError.index("series \(id) is malformed")
+                }
+                out.append((labels, chunks))
+                next += 1
+            }
+        } catch let e as SQLiteError {
+            throw BlockError.index(e.description)
+        } catch {
+            throw error as? BlockError ?? .index("\(error)")
+        }
+        guard next == ids.count else { throw .index("series \(ids[next]) missing") }
+        return out
     }
 
     /// Symbols by id (dense from 0), read on first use (called under `lock`).
