@@ -126,6 +126,25 @@ import Workloads
         var stored = try Self.readAll(dir)
         #expect(stored.count == 100)
         for (k, want) in expected { #expect(stored[k]?.map(\.0) == want.map(\.0) && stored[k]?.map(\.1) == want.map(\.1), "\(k)") }
+        // Drained through one column cache (as a query's worker does), over the whole range
+        // and over a range that cuts chunks: the same samples.
+        do {
+            let cachedReader = try ReadOnlyDB.open(directory: dir)
+            for (mint, maxt) in [(Int64.min, Int64.max), (1_764_000_000_000 + 3_333_333, 1_764_000_000_000 + 17_777_777)] {
+                let cache = TimestampColumnCache()
+                var set = cachedReader.querier(mint: mint, maxt: maxt).select([try LabelMatcher(.regexMatch, "__name__", ".+")], hints: nil)
+                var seen = 0
+                while set.next() {
+                    var it = set.at().makeIterator()
+                    var ts: [Int64] = [], vs: [Double] = []
+                    it.drain(timestamps: &ts, values: &vs, cache: cache)
+                    let want = (expected[set.at().labels.description] ?? []).filter { $0.0 >= mint && $0.0 <= maxt }
+                    #expect(ts == want.map(\.0) && vs.map(\.bitPattern) == want.map(\.1), "\(set.at().labels)")
+                    seen += 1
+                }
+                #expect(seen == 100 && !cache.columns.isEmpty)
+            }
+        }
         // One column in 50 is stored (short chunks at block edges keep their own).
         let blocks = try FileManager.default.contentsOfDirectory(atPath: dir).filter { ULID.isValid($0) }
         var shared = 0, chunks = 0

@@ -45,12 +45,13 @@ struct SeriesMapper {
                      _ transform: (Labels, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Double>) -> T?) throws(QueryError) -> [T] {
         var out: [T] = []
         var ts: [Int64] = [], vs: [Double] = []
+        let cache = TimestampColumnCache()
         for (k, s) in series.enumerated() {
             if k & 255 == 255, ContinuousClock.now > deadline { throw .timeout("expression evaluation") }
             var it = s.makeIterator()
             ts.removeAll(keepingCapacity: true)
             vs.removeAll(keepingCapacity: true)
-            it.drain(timestamps: &ts, values: &vs)
+            it.drain(timestamps: &ts, values: &vs, cache: cache)
             if let e = it.error { throw .execution("reading \(s.labels): \(e)") }
             if ts.count > budget { throw .tooManySamples }
             if droppingStale { Evaluator.dropStaleMarkers(&ts, &vs) }

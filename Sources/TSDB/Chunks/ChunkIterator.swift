@@ -137,6 +137,33 @@ extension ChunkIterator {
     }
 }
 
+extension ChunkIterator {
+    /// On the first sample, not yet moved.
+    var atFirstSample: Bool { position == 1 && valuesDecoded == 1 }
+
+    /// Writes every value of the chunk to `vs` (room for `count`) without decoding the
+    /// timestamps, which the caller has; the iterator must be on its first sample and ends on
+    /// the last. Returns how many were written (fewer, with `error` set, on a damaged column).
+    mutating func drainValues(into vs: UnsafeMutablePointer<Double>) -> Int {
+        guard atFirstSample, error == nil else { return 0 }
+        vs[0] = values.value
+        var n = 1
+        while n < count {
+            values.advance()
+            if values.reader.overrun {
+                _ = fail(.corruptColumn("column ended before sample \(n + 1) of \(count)"))
+                return n
+            }
+            vs[n] = values.value
+            n &+= 1
+        }
+        position = count
+        valuesDecoded = count
+        timestamps.t = maxTime
+        return n
+    }
+}
+
 extension TimestampDecoder {
     init(empty: UnsafeRawBufferPointer) {
         reader = BitReader(empty)

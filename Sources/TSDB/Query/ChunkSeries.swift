@@ -94,7 +94,7 @@ public struct ChunkSeriesIterator: SeriesIterator {
 
     /// Appends the samples after the current one (every sample when iteration has not
     /// started), decoding chunk by chunk in bulk rather than through `next()`.
-    public mutating func drain(timestamps: inout [Int64], values: inout [Double]) {
+    public mutating func drain(timestamps: inout [Int64], values: inout [Double], cache: TimestampColumnCache?) {
         guard !done else { return }
         if !deleted.isEmpty {
             while next() {
@@ -107,7 +107,12 @@ public struct ChunkSeriesIterator: SeriesIterator {
         // Samples after the current one (all of them when iteration has not started).
         guard started ? rawNext() : seek(to: mint) else { return }
         while true {
+            if let cache, drainShared(&timestamps, &values, cache) {
+                if !nextChunk() { return }
+                continue
+            }
             let room = current.remaining
+            let fromStart = current.atFirstSample
             let base = timestamps.count
             timestamps.append(contentsOf: repeatElement(0, count: room))
             values.append(contentsOf: repeatElement(0, count: room))
@@ -120,8 +125,35 @@ public struct ChunkSeriesIterator: SeriesIterator {
             timestamps.removeLast(room - written)
             values.removeLast(room - written)
             if pastEnd { done = true; return }
+            if let cache, fromStart, written == room, let key = sharedColumnKey() {
+                cache.store(key, timestamps[base...])
+            }
             if !nextChunk() { return }
         }
+    }
+
+    /// The address of the current chunk's timestamp column when it is a shared one and the
+    /// whole chunk is being read (from its first sample, ending inside the range).
+    func sharedColumnKey() -> UnsafeRawPointer? {
+        guard index >= 0, index < chunks.count, chunks[index].maxTime <= maxt,
+              let shared = chunks[index].chunk.sharedTimestamps else { return nil }
+        return shared.column.baseAddress
+    }
+
+    /// Drains the current chunk with its timestamps from `cache` and only its values decoded;
+    /// false (nothing done) when the column is not cached or the chunk is not read whole.
+    mutating func drainShared(_ timestamps: inout [Int64], _ values: inout [Double], _ cache: TimestampColumnCache) -> Bool {
+        guard current.atFirstSample, let key = sharedColumnKey(), let cached = cache.columns[key],
+              cached.count == current.remaining else { return false }
+        let base = values.count
+        values.append(contentsOf: repeatElement(0, count: cached.count))
+        let written = values.withUnsafeMutableBufferPointer { vp -> Int in
+            guard let v = vp.baseAddress else { return 0 }
+            return current.drainValues(into: v + base)
+        }
+        values.removeLast(cached.count - written)
+        timestamps.append(contentsOf: cached[0..<written])
+        return true
     }
 
     mutating func nextChunk() -> Bool {

@@ -90,12 +90,17 @@ public protocol SeriesIterator {
     func at() -> (t: Int64, v: Double)
     var error: (any Error)? { get }
     /// Appends every remaining sample to the two arrays (one call instead of one per sample,
-    /// which matters behind an existential).
-    mutating func drain(timestamps: inout [Int64], values: inout [Double])
+    /// which matters behind an existential). `cache` lets a reader of many series decode each
+    /// shared timestamp column once; iterators may ignore it.
+    mutating func drain(timestamps: inout [Int64], values: inout [Double], cache: TimestampColumnCache?)
 }
 
 extension SeriesIterator {
     public mutating func drain(timestamps: inout [Int64], values: inout [Double]) {
+        drain(timestamps: &timestamps, values: &values, cache: nil)
+    }
+
+    public mutating func drain(timestamps: inout [Int64], values: inout [Double], cache: TimestampColumnCache?) {
         while next() {
             let (t, v) = at()
             timestamps.append(t)
@@ -121,4 +126,19 @@ public struct ListSeriesSet: SeriesSet {
     }
 
     public func at() -> any Series { series[index] }
+}
+
+/// Timestamp columns already decoded, by the address of their bytes: the series of one scrape
+/// share one column in a block (`TimestampEncoding.shared`), so a reader draining many of them
+/// decodes it once. Used by one thread at a time; holds at most `limit` columns.
+public final class TimestampColumnCache {
+    var columns: [UnsafeRawPointer: [Int64]] = [:]
+    let limit: Int
+
+    public init(limit: Int = 4096) { self.limit = limit }
+
+    func store(_ key: UnsafeRawPointer, _ timestamps: ArraySlice<Int64>) {
+        if columns.count >= limit { columns.removeAll(keepingCapacity: true) }
+        columns[key] = Array(timestamps)
+    }
 }
