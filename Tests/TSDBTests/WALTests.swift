@@ -129,3 +129,51 @@ func dump(_ db: DB) -> [Labels: [(Int64, UInt64)]] {
         #expect(db.replayStats.samples > 0)
     }
 }
+
+@Suite struct SeriesRefTests {
+    /// Refs index a dense table per stripe: removed series leave holes that are never handed
+    /// out again, and a log whose refs lie far apart (another numbering) is replayed under new
+    /// refs with its samples intact.
+    @Test func refsAreDenseNeverReusedAndForeignRefsAreRemapped() throws {
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        // A log written with refs spread far apart, in the same stripes as the labels' hashes.
+        try Files.makeDirectory(dir)
+        try Files.makeDirectory(dir + "/wal")
+        let head = Head()
+        let labels = (0..<50).map { Labels(["__name__": "old", "k": "\($0)"]) }
+        let refs = labels.enumerated().map { i, l in (UInt64(1_000_000 + i * 70_000) << head.stripeBits) | (l.stableHash & head.stripeMask) }
+        let wal = try WAL(directory: dir + "/wal", segmentSize: 1 << 20)
+        try wal.log { out in
+            WALEncoding.encodeSeries(Array(zip(refs, labels)), into: &out)
+            WALEncoding.encodeSamples(refs.enumerated().map { WALSample(ref: $1, t: 1000, v: Double($0)) }, count: refs.count, into: &out)
+        }
+        wal.close()
+        var db = try DB.open(directory: dir)
+        let restored = dump(db)
+        #expect(restored.count == 50)
+        for (i, l) in labels.enumerated() { #expect(restored[l]?.map(\.1) == [Double(i).bitPattern]) }
+        // Every series now has a small ref.
+        for l in labels {
+            let ref = try db.head.withSeries(labels: l) { $0.ref }
+            #expect(ref >> db.head.stripeBits < 1024)
+        }
+
+        // New series after others were removed never get a removed series' ref.
+        let app = db.appender()
+        var gone: [SeriesRef] = []
+        for k in 0..<200 { gone.append(try app.append(Labels(["__name__": "tmp", "k": "\(k)"]), 2000, 1)) }
+        app.rollback()                                      // series without samples
+        db.head.truncate(before: 3000)
+        #expect(gone.allSatisfy { !db.head.contains($0) }, "the empty series were removed")
+        for k in 0..<200 {
+            let ref = try app.append(Labels(["__name__": "new", "k": "\(k)"]), 4000, 1)
+            #expect(!gone.contains(ref))
+        }
+        try app.commit()
+        db.close()
+        db = try DB.open(directory: dir)
+        defer { db.close() }
+        #expect(dump(db).keys.filter { $0.metricName == "new" }.count == 200)
+    }
+}
