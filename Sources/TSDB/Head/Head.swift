@@ -3,14 +3,14 @@ import Synchronization
 /// The in-memory head block: series sharded over lock stripes, each with its chunks, an
 /// inverted index of their labels, and counters.
 ///
-/// A series ref carries its stripe in the low bits and the series' number within the stripe
-/// above them, so a lookup by ref is one stripe lock and one array index. Refs are never
-/// reused while the process runs.
+/// A series ref carries its stripe in the low bits, so a lookup by ref or by label hash takes
+/// one stripe lock. Refs increase in creation order.
 public final class Head: Sendable {
     public let options: HeadOptions
     let stripes: StripeTable
     let stripeMask: UInt64
     let stripeBits: UInt64
+    let nextSequence = Atomic<UInt64>(1)
     let postings = MemPostings()
     let symbols = SymbolTable()
     let counters = HeadCounters()
@@ -26,46 +26,8 @@ public final class Head: Sendable {
 
     struct Stripe {
         /// Lookup by ref without reference counting; `byHash` holds the strong references.
-        var byRef: RefTable
+        var byRef: [SeriesRef: Unmanaged<MemSeries>] = [:]
         var byHash: [UInt64: [MemSeries]] = [:]
-    }
-
-    /// A stripe's series by ref: a dense array indexed by the ref's number within the stripe
-    /// (`ref >> stripeBits`), handed out in order. A removed series leaves a nil slot, so a
-    /// ref never names another series (8 bytes per series ever created, until restart).
-    struct RefTable {
-        var slots: [Unmanaged<MemSeries>?] = []
-        let shift: UInt64
-
-        /// Slots a restored ref may lie beyond the end (replay creates series in log order,
-        /// with gaps where series were removed before the checkpoint).
-        static let maxGap = 1 << 16
-
-        @inline(__always)
-        subscript(ref: SeriesRef) -> Unmanaged<MemSeries>? {
-            get {
-                let i = Int(truncatingIfNeeded: ref >> shift)
-                return i >= 0 && i < slots.count ? slots[i] : nil
-            }
-            set {
-                let i = Int(truncatingIfNeeded: ref >> shift)
-                guard i >= 0 else { return }
-                if i >= slots.count {
-                    guard newValue != nil, i - slots.count <= Self.maxGap else { return }
-                    slots.append(contentsOf: repeatElement(nil, count: i + 1 - slots.count))
-                }
-                slots[i] = newValue
-            }
-        }
-
-        /// The ref the next new series of stripe `stripe` gets.
-        func nextRef(stripe: UInt64) -> SeriesRef { UInt64(slots.count) << shift | stripe }
-
-        /// Whether `ref` may be given to a restored series here.
-        func canRestore(_ ref: SeriesRef) -> Bool {
-            let i = Int(truncatingIfNeeded: ref >> shift)
-            return i >= 0 && i - slots.count <= Self.maxGap && self[ref] == nil
-        }
     }
 
     /// The stripes, each behind its own lock, in one allocation (no reference counting on
@@ -76,9 +38,8 @@ public final class Head: Sendable {
 
         init(count: Int) {
             self.count = count
-            let shift = UInt64(count.trailingZeroBitCount)
             locks = .allocate(capacity: count)
-            for i in 0..<count { (locks + i).initialize(to: Mutex(Stripe(byRef: RefTable(shift: shift)))) }
+            for i in 0..<count { (locks + i).initialize(to: Mutex(Stripe())) }
         }
 
         deinit {
@@ -141,7 +102,8 @@ public final class Head: Sendable {
             if let existing = s.byHash[hash]?.first(where: { $0.labels == labels }) {
                 return try body(existing)
             }
-            let ref = s.byRef.nextRef(stripe: hash & stripeMask)
+            let seq = nextSequence.wrappingAdd(1, ordering: .relaxed).oldValue
+            let ref = (seq << stripeBits) | (hash & stripeMask)
             let series = MemSeries(ref: ref, labels: symbols.intern(labels))
             s.byHash[hash, default: []].append(series)
             s.byRef[ref] = .passUnretained(series)

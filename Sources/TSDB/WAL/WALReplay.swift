@@ -92,10 +92,8 @@ extension Head {
             for (ref, labels) in list {
                 let actual = restoreSeries(ref: ref, labels: labels)
                 if actual != ref { state.alias[ref] = actual }
-                // Refs are dense (stripe number in the low bits, the series' number above), so
-                // the ref itself indexes the lock-free lookup table.
-                let seq = Int(truncatingIfNeeded: actual)
-                if seq >= 0 && seq < 1 << 26 {
+                let seq = Int(actual >> stripeBits)
+                if seq < 1 << 26 {
                     if seq >= state.bySequence.count {
                         state.bySequence += Array(repeating: nil, count: seq + 1025 - state.bySequence.count)
                     }
@@ -158,7 +156,7 @@ extension Head {
         let chunkFiles = self.chunkFiles
         for s in samples {
             let ref = s.ref
-            let seq = Int(truncatingIfNeeded: ref)
+            let seq = Int(truncatingIfNeeded: ref >> stripeBits)
             let outcome: AppendOutcome?
             if seq >= 0 && seq < bySequence.count, let u = bySequence[seq], u._withUnsafeGuaranteedRef({ $0.ref == ref }) {
                 outcome = u._withUnsafeGuaranteedRef { $0.append(s.t, s.v, options: options, chunkFiles: chunkFiles) }
@@ -189,9 +187,19 @@ extension Head {
         var created: MemSeries?
         let actual: SeriesRef = stripes.withLock(index) { s in
             if let existing = s.byHash[hash]?.first(where: { $0.labels == labels }) { return existing.ref }
-            // A ref far past the stripe's table (from a log written with other ref numbering)
-            // gets a new one; the replay maps the old ref to it.
-            let newRef = usable && s.byRef.canRestore(ref) ? ref : s.byRef.nextRef(stripe: hash & stripeMask)
+            let newRef: SeriesRef
+            if usable && s.byRef[ref] == nil {
+                newRef = ref
+                let seq = ref >> stripeBits
+                var current = nextSequence.load(ordering: .relaxed)
+                while current <= seq {
+                    let (done, now) = nextSequence.compareExchange(expected: current, desired: seq + 1, ordering: .relaxed)
+                    if done { break }
+                    current = now
+                }
+            } else {
+                newRef = (nextSequence.wrappingAdd(1, ordering: .relaxed).oldValue << stripeBits) | (hash & stripeMask)
+            }
             let series = MemSeries(ref: newRef, labels: symbols.intern(labels))
             series.walLogged = true
             s.byHash[hash, default: []].append(series)
