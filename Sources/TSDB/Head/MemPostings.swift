@@ -36,13 +36,11 @@ final class MemPostings: Sendable {
         state.withLock { Array($0.index.keys) }.sorted()
     }
 
+    /// Refs of new series land near the end (each stripe numbers its series in order), so
+    /// most inserts append; others move the tail once.
     private func insertSorted(_ ref: SeriesRef, into list: inout [SeriesRef]) {
-        list.append(ref)
-        var i = list.count - 1
-        while i > 0 && list[i - 1] > ref {
-            list.swapAt(i - 1, i)
-            i -= 1
-        }
+        guard let last = list.last, last > ref else { list.append(ref); return }
+        list.insert(ref, at: Postings.lowerBound(list, ref, from: 0))
     }
 
     private func removeSorted(_ ref: SeriesRef, from list: inout [SeriesRef]) {
