@@ -34,6 +34,12 @@ public final class ReadOnlyDB: Sendable {
         self.lock = lock
     }
 
+    /// The WAL's segment files (checkpoints not counted) and bytes (checkpoints included).
+    public var walUsage: (segments: Int, bytes: Int) {
+        let wal = directory + "/wal"
+        return (WAL.segmentIndices(in: wal).count, directorySize(wal))
+    }
+
     /// A querier over everything stored in [mint, maxt].
     public func querier(mint: Int64, maxt: Int64) -> any Querier {
         DB.querier(head: head, blocks: blocks, mint: mint, maxt: maxt)

@@ -137,6 +137,11 @@ import Testing
 
         let om = try runSextant(["import", dir + "/noeof.om", "--format", "openmetrics", "--storage.tsdb.path", data])
         #expect(om.status != 0 && om.stderr.contains("must end with \"# EOF\""))
+        // A file that is one endless line is refused before it fills memory.
+        try Data(repeating: UInt8(ascii: "x"), count: 17 << 20).write(to: URL(fileURLWithPath: dir + "/blob.prom"))
+        let blob = try runSextant(["import", dir + "/blob.prom", "--storage.tsdb.path", data])
+        #expect(blob.status != 0 && blob.stderr.contains("blob.prom:1: a line longer than 16 MiB"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: data) == ["lock"])
         let missing = try runSextant(["import", dir + "/none.prom", "--storage.tsdb.path", data])
         #expect(missing.status != 0 && missing.stderr.contains("cannot open"))
     }

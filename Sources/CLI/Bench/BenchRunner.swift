@@ -52,7 +52,7 @@ struct BenchRunner {
         }
         let n = Double(data.sampleCount)
         add("ingest", "samples/s (head + WAL, a commit per 1000 series)", rate(n / time))
-        add("ingest", "WAL bytes/sample", String(format: "%.2f", Double(Self.treeSize(scratch + "/ingest/wal")) / n))
+        add("ingest", "WAL bytes/sample", String(format: "%.2f", Double(directorySize(scratch + "/ingest/wal")) / n))
     }
 
     /// Bytes per sample of the chunk codec against Gorilla on the same data, and on disk
@@ -65,7 +65,7 @@ struct BenchRunner {
         add("compression", "Gorilla bytes/sample, same data", String(format: "%.2f", Double(gorilla) / n))
         let summary = try writeBlocks()
         add("compression", "blocks written, samples/s", rate(Double(summary.time > 0 ? n / summary.time : 0)))
-        add("compression", "on disk bytes/sample (chunks, index, meta)", String(format: "%.2f", Double(Self.treeSize(scratch + "/blocks")) / n))
+        add("compression", "on disk bytes/sample (chunks, index, meta)", String(format: "%.2f", Double(directorySize(scratch + "/blocks")) / n))
     }
 
     /// Writes the data as blocks under scratch/blocks (once).
@@ -117,14 +117,5 @@ struct BenchRunner {
 
     func rate(_ perSecond: Double) -> String {
         perSecond >= 1e6 ? String(format: "%.2f M", perSecond / 1e6) : String(format: "%.0f k", perSecond / 1e3)
-    }
-
-    static func treeSize(_ path: String) -> Int {
-        guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
-        var total = 0
-        while let name = walker.nextObject() as? String {
-            total += (try? FileManager.default.attributesOfItem(atPath: path + "/" + name)[.size] as? Int) ?? 0
-        }
-        return total
     }
 }

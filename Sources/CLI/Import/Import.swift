@@ -29,7 +29,7 @@ struct Import: ParsableCommand {
     var files: [String]
 
     @Option(name: .customLong("storage.tsdb.path"), help: "The data directory to write blocks into (created when missing).")
-    var dataDirectory = "data"
+    var dataDirectory = "./data"
 
     @Option(help: "File format: auto, text or openmetrics.")
     var format: ImportFormat = .auto

@@ -35,6 +35,7 @@ struct ImportFileReader {
     private var refs = SeriesTextCache(capacity: 10_000_000)
     private var lineNumber = 0
     private var sawEOF = false
+    static let maxLine = 16 << 20
 
     init(path: String, format: ImportFormat) throws {
         self.path = path
@@ -75,6 +76,11 @@ struct ImportFileReader {
                 start = nl + 1
             }
             carry.removeSubrange(carry.startIndex..<start)
+            // A line this long is not exposition text; holding it would let one bad file take
+            // all memory.
+            guard carry.count <= Self.maxLine else {
+                throw ImportFailure("\(path):\(lineNumber + 1): a line longer than \(Self.maxLine >> 20) MiB; is this an exposition file?")
+            }
             progress(total, samples)
         }
         if !carry.isEmpty { try line(carry[...], importer) }

@@ -19,7 +19,7 @@ struct Inspect: ParsableCommand {
     )
 
     @Option(name: .customLong("storage.tsdb.path"), help: "The data directory.")
-    var dataDirectory = "data"
+    var dataDirectory = "./data"
 
     @Flag(help: "Print JSON instead of tables.")
     var json = false

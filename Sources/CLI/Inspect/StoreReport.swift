@@ -51,26 +51,13 @@ struct StoreReport: Codable, Equatable {
                                 series: m.stats.numSeries, samples: m.stats.numSamples, chunks: m.stats.numChunks,
                                 bytes: bytes, bytesPerSample: m.stats.numSamples > 0 ? (Double(bytes) / Double(m.stats.numSamples) * 1000).rounded() / 1000 : 0)
         }
-        let c = db.head.cardinality(top: 0)
-        head = HeadSummary(series: c.numSeries, samples: c.numSamples, chunks: c.chunkCount,
-                           minTime: c.numSamples > 0 ? c.minTime : nil, maxTime: c.numSamples > 0 ? c.maxTime : nil)
-        wal = Self.walSize(db.directory + "/wal")
+        let stats = db.head.stats, counts = db.head.contentCounts()
+        head = HeadSummary(series: stats.series, samples: counts.samples, chunks: counts.chunks,
+                           minTime: counts.samples > 0 ? stats.minTime : nil, maxTime: counts.samples > 0 ? stats.maxTime : nil)
+        let usage = db.walUsage
+        wal = WALSummary(segments: usage.segments, bytes: usage.bytes)
         problems = db.problems
         (series, seriesCountByMetricName, labelValueCountByLabelName, seriesCountByLabelValuePair) = Self.cardinality(db, top: top)
-    }
-
-    /// Segment files and bytes under the WAL directory, checkpoints included.
-    static func walSize(_ path: String) -> WALSummary {
-        var summary = WALSummary(segments: 0, bytes: 0)
-        guard let walker = FileManager.default.enumerator(atPath: path) else { return summary }
-        while let name = walker.nextObject() as? String {
-            let full = path + "/" + name
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: full),
-                  attributes[.type] as? FileAttributeType == .typeRegular else { continue }
-            summary.bytes += attributes[.size] as? Int ?? 0
-            if !name.contains("/") && name.allSatisfy(\.isNumber) { summary.segments += 1 }
-        }
-        return summary
     }
 
     /// Every series of the store once (blocks and head merged), counted by metric name, by

@@ -89,7 +89,7 @@ extension Evaluator {
             return mapSteps(try vector(arg)) { _, k in Double(time(k)) / 1000 }
         }
         // A selector's own sample times, not the evaluation time.
-        let refs = (0..<steps).map { referenceTime($0, offset: s.offset, at: s.at) }
+        let refs = windowEnds(offset: s.offset, at: s.at)
         let lookback = context.options.lookbackDelta
         let raw = try load(s, mint: (refs.min() ?? 0) - lookback, maxt: refs.max() ?? 0)
         var out: [StepSeries] = []

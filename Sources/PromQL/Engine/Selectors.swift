@@ -16,10 +16,12 @@ extension Evaluator {
         return base - offset
     }
 
-    /// Every sample of the matching series in [mint, maxt], stale markers included.
-    func load(_ s: VectorSelector, mint: Int64, maxt: Int64, function: String? = nil) throws(QueryError) -> [RangeSeries] {
+    /// Every sample of the matching series in [mint, maxt], stale markers included unless
+    /// `droppingStale` (then series left without samples are left out).
+    func load(_ s: VectorSelector, mint: Int64, maxt: Int64, function: String? = nil,
+              droppingStale: Bool = false) throws(QueryError) -> [RangeSeries] {
         let series = try selectSeries(s, mint: mint, maxt: maxt, function: function)
-        return try SeriesMapper(context: context, droppingStale: false).map(series) { labels, ts, vs in
+        return try SeriesMapper(context: context, droppingStale: droppingStale).map(series) { labels, ts, vs in
             RangeSeries(labels: labels, timestamps: Array(ts), values: Array(vs))
         }
     }
@@ -28,7 +30,7 @@ extension Evaluator {
     /// (both ends included, as in Prometheus 2.42), absent when it is a stale marker.
     func selectInstant(_ s: VectorSelector) throws(QueryError) -> [StepSeries] {
         guard steps > 0 else { return [] }
-        let refs = (0..<steps).map { referenceTime($0, offset: s.offset, at: s.at) }
+        let refs = windowEnds(offset: s.offset, at: s.at)
         let lookback = context.options.lookbackDelta
         let series = try selectSeries(s, mint: (refs.min() ?? 0) - lookback, maxt: refs.max() ?? 0)
         let steps = self.steps
@@ -65,13 +67,11 @@ extension Evaluator {
         switch e {
         case .paren(let x): return try rangeSource(x)
         case .matrixSelector(let s, let range):
-            let ends = (0..<steps).map { referenceTime($0, offset: s.offset, at: s.at) }
-            var raw = try load(s, mint: (ends.min() ?? 0) - range, maxt: ends.max() ?? 0)
-            for i in raw.indices { dropStaleMarkers(&raw[i]) }
-            raw.removeAll { $0.timestamps.isEmpty }
+            let ends = windowEnds(offset: s.offset, at: s.at)
+            let raw = try load(s, mint: (ends.min() ?? 0) - range, maxt: ends.max() ?? 0, droppingStale: true)
             return RangeSource(series: raw, range: range, windowEnds: ends)
         case .subquery(let inner, let range, let step, let offset, let at):
-            let ends = (0..<steps).map { referenceTime($0, offset: offset, at: at) }
+            let ends = windowEnds(offset: offset, at: at)
             return RangeSource(series: try subquery(inner, range: range, step: step, windowEnds: ends),
                                range: range, windowEnds: ends)
         default:
@@ -88,7 +88,7 @@ extension Evaluator {
         case .paren(let x):
             return try mapRangeSeries(x, transform)
         case .matrixSelector(let s, let range):
-            let ends = (0..<steps).map { referenceTime($0, offset: s.offset, at: s.at) }
+            let ends = windowEnds(offset: s.offset, at: s.at)
             let series = try selectSeries(s, mint: (ends.min() ?? 0) - range, maxt: ends.max() ?? 0)
             return try SeriesMapper(context: context, droppingStale: true).map(series) { labels, ts, vs in
                 transform(range, ends, labels, ts, vs)
@@ -103,8 +103,10 @@ extension Evaluator {
         }
     }
 
-    func dropStaleMarkers(_ r: inout RangeSeries) {
-        Self.dropStaleMarkers(&r.timestamps, &r.values)
+    /// The reference time of every step (a step's window ends there; an instant selector
+    /// looks back from it).
+    func windowEnds(offset: Int64, at: AtModifier?) -> [Int64] {
+        (0..<steps).map { referenceTime($0, offset: offset, at: at) }
     }
 
     /// Removes stale markers from parallel arrays, in place.

@@ -395,10 +395,11 @@ func parseOMFloat(_ s: String) -> Double? {
     return Double(s)
 }
 
-/// Seconds as milliseconds, clamped to Int64's range (a timestamp past year 292 million is
+/// Seconds as milliseconds, truncated toward zero as Prometheus' OpenMetrics parser does
+/// (`int64(ts * 1000)`), clamped to Int64's range (a timestamp past year 292 million is
 /// valid text, not a reason to trap).
-func saturatingMilliseconds(_ seconds: Double, _ rule: FloatingPointRoundingRule = .down) -> Int64 {
-    let ms = (seconds * 1000).rounded(rule)
+func saturatingMilliseconds(_ seconds: Double) -> Int64 {
+    let ms = (seconds * 1000).rounded(.towardZero)
     if ms >= 0x1p63 { return .max }
     if ms <= -0x1p63 { return .min }
     return Int64(ms)

@@ -119,13 +119,13 @@ public enum SampleLineParser {
     }
 
     /// The value and optional timestamp after the series part of an OpenMetrics line: the
-    /// timestamp is in seconds (given as milliseconds, rounded to the nearest) and an exemplar
-    /// after `#` is ignored.
+    /// timestamp is in seconds (given as milliseconds, as the scrape parser reads it) and an
+    /// exemplar after `#` is ignored.
     public static func openMetricsValueAndTimestamp(_ rest: ArraySlice<UInt8>) throws(SampleLineError) -> (Double, Int64?) {
         let sample = rest.firstIndex(of: UInt8(ascii: "#")).map { rest[..<$0] } ?? rest
         return try valueAndTimestamp(sample) { text in
             guard let seconds = parseValue(text), seconds.isFinite else { return nil }
-            return saturatingMilliseconds(seconds, .toNearestOrAwayFromZero)
+            return saturatingMilliseconds(seconds)
         }
     }
 

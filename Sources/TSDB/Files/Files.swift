@@ -92,6 +92,9 @@ enum Files {
     }
 }
 
+/// Bytes in the regular files below `path` (what `du` counts, without block rounding).
+public func directorySize(_ path: String) -> Int { Files.treeSize(path) }
+
 /// A file opened for appending, tracking its size.
 final class AppendFile {
     let path: String

@@ -8,8 +8,6 @@ public struct HeadCardinality: Sendable {
     public var numSeries: Int
     public var numLabelPairs: Int
     public var chunkCount: Int
-    /// Samples held in the head's chunks.
-    public var numSamples: Int
     public var minTime: Int64
     public var maxTime: Int64
     public var seriesCountByMetricName: [Entry]
@@ -41,6 +39,24 @@ extension Head {
         func topN(_ list: [HeadCardinality.Entry]) -> [HeadCardinality.Entry] {
             Array(list.sorted { $0.value != $1.value ? $0.value > $1.value : $0.name < $1.name }.prefix(top))
         }
+        var chunks = 0
+        for i in 0..<stripes.count {
+            stripes.withLock(i) { s in
+                for list in s.byHash.values { for m in list { chunks += m.sealed.count + (m.open.count > 0 ? 1 : 0) } }
+            }
+        }
+        let st = stats
+        return HeadCardinality(numSeries: st.series, numLabelPairs: pairCount, chunkCount: chunks,
+                               minTime: st.minTime, maxTime: st.maxTime,
+                               seriesCountByMetricName: topN(byMetric), labelValueCountByLabelName: topN(valueCounts),
+                               memoryInBytesByLabelName: topN(memory), seriesCountByLabelValuePair: topN(pairs))
+    }
+}
+
+extension Head {
+    /// Chunks and samples held in the head (reads every sealed chunk's header: for tools such
+    /// as `sextant inspect`, not for paths that run often).
+    public func contentCounts() -> (chunks: Int, samples: Int) {
         var chunks = 0, samples = 0
         for i in 0..<stripes.count {
             stripes.withLock(i) { s in
@@ -53,10 +69,6 @@ extension Head {
                 }
             }
         }
-        let st = stats
-        return HeadCardinality(numSeries: st.series, numLabelPairs: pairCount, chunkCount: chunks, numSamples: samples,
-                               minTime: st.minTime, maxTime: st.maxTime,
-                               seriesCountByMetricName: topN(byMetric), labelValueCountByLabelName: topN(valueCounts),
-                               memoryInBytesByLabelName: topN(memory), seriesCountByLabelValuePair: topN(pairs))
+        return (chunks, samples)
     }
 }
