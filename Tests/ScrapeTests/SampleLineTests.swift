@@ -152,3 +152,26 @@ import TSDB
         #expect(accepted > 1000)
     }
 }
+
+@Suite struct LineSplitterTests {
+    /// Any cut of a stream into chunks gives the lines splitting the whole stream gives.
+    @Test func chunkBoundariesDoNotChangeTheLines() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let body = (0..<Int.random(in: 0..<400, using: &rng)).map { _ in [UInt8(10), 97, 98, 32][Int.random(in: 0..<4, using: &rng)] }
+            var expected = body.split(separator: 10, omittingEmptySubsequences: false).map { Array($0) }
+            if body.last == 10 || body.isEmpty { expected.removeLast() }
+            var splitter = LineSplitter()
+            var got: [[UInt8]] = []
+            var i = 0
+            while i < body.count {
+                let n = Int.random(in: 1...50, using: &rng)
+                splitter.feed(body[i..<min(i + n, body.count)]) { got.append(Array($0)) }
+                i += n
+            }
+            splitter.finish { got.append(Array($0)) }
+            #expect(got == expected)
+            #expect(splitter.pending == 0)
+        }
+    }
+}

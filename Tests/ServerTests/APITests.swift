@@ -83,6 +83,18 @@ import Testing
         #expect(metrics.text.contains("process_resident_memory_bytes") && metrics.text.contains("process_cpu_seconds_total"))
     }
 
+    /// A body that is one endless line is refused with bad_data once it passes the line limit;
+    /// the lines before it stay committed.
+    @Test func importRefusesEndlessLines() async throws {
+        let s = try await RunningServer.start()
+        defer { Task { await s.stop() } }
+        let body = "ok_total 1 1000\n" + String(repeating: "x", count: 17 << 20)
+        let r = try await s.post("/api/v1/import/prometheus", body: body)
+        #expect(r.status == 400)
+        #expect((r.json["errorType"] as? String) == "bad_data")
+        #expect((r.json["error"] as? String)?.contains("a line longer than 16 MiB") == true)
+    }
+
     /// A day of samples from last year, series after series (each in time order), into a
     /// fresh store: all stored and queryable, as VictoriaMetrics' import takes them.
     @Test func historicalImportInAnySeriesOrder() async throws {

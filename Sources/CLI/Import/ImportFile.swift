@@ -35,7 +35,6 @@ struct ImportFileReader {
     private var refs = SeriesTextCache(capacity: 10_000_000)
     private var lineNumber = 0
     private var sawEOF = false
-    static let maxLine = 16 << 20
 
     init(path: String, format: ImportFormat) throws {
         self.path = path
@@ -59,7 +58,7 @@ struct ImportFileReader {
         guard fd >= 0 else { throw ImportFailure("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 4 << 20)
-        var carry: [UInt8] = []
+        var lines = LineSplitter()
         var total = 0
         while true {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
@@ -69,21 +68,13 @@ struct ImportFileReader {
             }
             if n == 0 { break }
             total += n
-            carry.append(contentsOf: buffer[..<n])
-            var start = carry.startIndex
-            while let nl = carry[start...].firstIndex(of: 10) {
-                try line(carry[start..<nl], importer)
-                start = nl + 1
-            }
-            carry.removeSubrange(carry.startIndex..<start)
-            // A line this long is not exposition text; holding it would let one bad file take
-            // all memory.
-            guard carry.count <= Self.maxLine else {
-                throw ImportFailure("\(path):\(lineNumber + 1): a line longer than \(Self.maxLine >> 20) MiB; is this an exposition file?")
+            try lines.feed(buffer[..<n]) { try line($0, importer) }
+            guard lines.pending <= SampleLineParser.maxLineLength else {
+                throw ImportFailure("\(path):\(lineNumber + 1): a line longer than \(SampleLineParser.maxLineLength >> 20) MiB; is this an exposition file?")
             }
             progress(total, samples)
         }
-        if !carry.isEmpty { try line(carry[...], importer) }
+        try lines.finish { try line($0, importer) }
         if format == .openmetrics && !sawEOF { reject("an OpenMetrics file must end with \"# EOF\"") }
     }
 

@@ -18,6 +18,10 @@ public struct SampleLineError: Error, Sendable, Equatable, CustomStringConvertib
 /// Parses single sample lines (the import format VictoriaMetrics and Prometheus' text
 /// exposition share). Comment and blank lines give nil.
 public enum SampleLineParser {
+    /// The longest line an importer holds while looking for its end; past it the input is
+    /// not exposition text, and holding more would let one request or file take all memory.
+    public static let maxLineLength = 16 << 20
+
     public static func parse(_ line: Substring) throws(SampleLineError) -> SampleLine? {
         var s = line.utf8[...]
         skipSpaces(&s)

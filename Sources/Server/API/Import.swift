@@ -13,7 +13,7 @@ extension PrometheusAPI {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var accepted = 0, rejected = 0, pending = 0
         var reasons: [String] = []
-        var carry: [UInt8] = []
+        var lines = LineSplitter()
         // The series text of a line (everything before the value) to its ref, so repeated
         // series skip label parsing, as a scrape cache does.
         var refs = SeriesTextCache()
@@ -58,14 +58,14 @@ extension PrometheusAPI {
 
         do {
             for try await buffer in request.body {
-                carry.append(contentsOf: buffer.readableBytesView)
-                var start = carry.startIndex
-                while let nl = carry[start...].firstIndex(of: 10) {
-                    line(carry[start..<nl])
-                    start = nl + 1
+                try lines.feed(buffer.readableBytesView) { (bytes) throws(APIError) in
+                    line(bytes)
                     if pending >= 10_000 { try commit() }
                 }
-                carry.removeSubrange(carry.startIndex..<start)
+                if lines.pending > SampleLineParser.maxLineLength {
+                    app.rollback()
+                    throw APIError.badData("a line longer than \(SampleLineParser.maxLineLength >> 20) MiB; \(accepted) samples were committed before it")
+                }
             }
         } catch let e as APIError {
             throw e
@@ -73,7 +73,7 @@ extension PrometheusAPI {
             app.rollback()
             throw .badData("reading the request body: \(error)")
         }
-        if !carry.isEmpty { line(carry[...]) }
+        lines.finish { line($0) }
         try commit()
         var w = JSONWriter()
         w.raw("{\"accepted\":\(accepted),\"rejected\":\(rejected),\"errors\":")
