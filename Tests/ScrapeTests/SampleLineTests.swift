@@ -56,6 +56,21 @@ import TSDB
         cache.insert(Array("d".utf8)[...], 10)           // over capacity: not kept
         #expect(cache.count == 3 && cache.ref(for: Array("d".utf8)[...]) == nil)
     }
+
+    /// A guessed index is only a shortcut: right or wrong, out of range or not, the answer is
+    /// the one of a plain lookup.
+    @Test func guessesNeverChangeTheAnswer() {
+        var cache = SeriesTextCache()
+        let keys = (0..<300).map { Array("m{i=\"\($0)\"}".utf8) }
+        for (i, k) in keys.enumerated() { cache.insert(k[...], SeriesRef(i)) }
+        var state: UInt64 = 5
+        func next() -> Int { state = state &* 6_364_136_223_846_793_005 &+ 1; return Int(state >> 33) }
+        for _ in 0..<5000 {
+            let probe = next() % 2 == 0 ? keys[next() % keys.count] : Array("m{i=\"\(next() % 600)\"}".utf8)
+            let guess = next() % 3 == 0 ? cache.index(of: probe[...]) ?? 0 : next() % 320 - 10
+            #expect(cache.index(of: probe[...], guess: guess) == cache.index(of: probe[...]))
+        }
+    }
 }
 
 @Suite struct ValueParsingTests {
@@ -114,6 +129,18 @@ import TSDB
         #expect(samples.map(\.0) == ["up{job=\"a\"}", "up{job=\"b\"}"])
         #expect(samples.map(\.1) == [1, 0] && samples.map(\.2) == [nil, 1000])
         #expect(meta == ["HELP up Target up.", "TYPE up gauge"])
+        // Without metadata entries the comment lines only move the digest.
+        var quiet = TextParser(body, metadata: false)
+        var count = 0
+        while let e = try quiet.next() {
+            if case .metadata = e { Issue.record("metadata entry from a quiet parser") }
+            count += 1
+        }
+        #expect(count == 2 && quiet.commentDigest != 0)
+        var changed = TextParser(Array(String(decoding: body, as: UTF8.self).replacingOccurrences(of: "gauge", with: "counter").utf8), metadata: false)
+        while try changed.next() != nil {}
+        #expect(changed.commentDigest != quiet.commentDigest)
+        #expect(TextParser.metadata(of: body).count == 2)
         var bad = TextParser(Array("ok 1\nbroken{ 2\n".utf8))
         _ = try bad.next()
         #expect(throws: ExpositionError.self) { try bad.next() }

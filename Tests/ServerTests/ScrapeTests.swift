@@ -7,9 +7,9 @@ import Logging
 import Synchronization
 import Testing
 import PromQL
-import Scrape
+@testable import Scrape
 @testable import Server
-import TSDB
+@testable import TSDB
 
 /// A loopback HTTP target whose answer the test sets.
 final class FakeTarget: Sendable {
@@ -93,12 +93,102 @@ final class FakeTarget: Sendable {
         target.set("# HELP a_total Requests.\n# TYPE a_total counter\na_total{code=\"200\"} 8\n")
         await loop.scrapeOnce(at: 72_000)
         #expect(loop.metadata["a_total"] == MetricMetadata(type: "counter", help: "Requests.", unit: ""))
+        await loop.scrapeOnce(at: 72_500)       // the same comments again: read once, kept
+        #expect(loop.metadata["a_total"] == MetricMetadata(type: "counter", help: "Requests.", unit: ""))
+        target.set("# HELP a_total Requests served.\n# TYPE a_total counter\na_total{code=\"200\"} 9\n")
+        await loop.scrapeOnce(at: 73_000)       // a changed HELP is noticed
+        #expect(loop.metadata["a_total"] == MetricMetadata(type: "counter", help: "Requests served.", unit: ""))
 
         // OpenMetrics bodies are chosen by content type.
         target.set("# TYPE om counter\nom_total 3 100.5\n# EOF\n", contentType: "application/openmetrics-text; version=1.0.0")
         await loop.scrapeOnce(at: 85_000)
         #expect(loop.health.health == "up")
         #expect(try instant(head, "om_total", at: 110_000).values.first == 3)
+    }
+
+    /// A series the head dropped (it left the target long enough for truncation to take it)
+    /// is created again when the target brings it back, though its text is still cached.
+    @Test func cachedSeriesComeBackAfterTheHeadDroppedThem() async throws {
+        let target = await FakeTarget()
+        defer { target.stop() }
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        defer { Task { await manager.shutdown() } }
+        let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
+                                               metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 2_000, relabel: []))
+        let loop = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        target.set("m 1\nkeep 1\n")
+        await loop.scrapeOnce(at: 1_000)
+        target.set("keep 2\n")
+        await loop.scrapeOnce(at: 2_000)                // m goes stale
+        _ = try head.chunksForBlock(mint: 0, maxt: 2_500)  // the range goes to a block...
+        head.truncate(before: 2_500)                    // ...and m, with nothing newer, leaves the head
+        #expect(head.labels(of: try #require(loop.cache.ref(for: Array("m".utf8)[...]))) == nil)
+        target.set("m 5\nkeep 3\n")
+        await loop.scrapeOnce(at: 3_000)
+        #expect(loop.health.health == "up")
+        #expect(try instant(head, "m", at: 3_000).values.first == 5)
+        #expect(try instant(head, "keep", at: 3_000).values.first == 3)
+        #expect(try instant(head, "scrape_series_added", at: 3_000).values.first == 2, "m and keep both came back")
+        target.set("m 6\nkeep 4\n")
+        await loop.scrapeOnce(at: 4_000)                // through the new handle
+        #expect(try instant(head, "m", at: 4_000).values.first == 6)
+    }
+
+    /// A sample the head refuses (older than what it has) is skipped; the rest of the scrape
+    /// is stored and the target stays up, as in Prometheus.
+    @Test func refusedSamplesCostOnlyThemselves() async throws {
+        let target = await FakeTarget()
+        defer { target.stop() }
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        defer { Task { await manager.shutdown() } }
+        let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
+                                               metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 2_000, relabel: []))
+        target.set("old 1 5000\nnow 1\n")
+        let first = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        await first.scrapeOnce(at: 6_000)
+        // A fresh loop (as after a restart) meets `old` with an older timestamp, first uncached...
+        target.set("old 2 4000\nnow 2\n")
+        let second = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        await second.scrapeOnce(at: 7_000)
+        #expect(second.health.health == "up")
+        #expect(try instant(head, "now", at: 7_000).values.first == 2)
+        // ...then cached.
+        target.set("old 3 5000\nnow 3\n")
+        await first.scrapeOnce(at: 8_000)
+        #expect(first.health.health == "up")
+        #expect(try instant(head, "now", at: 8_000).values.first == 3)
+        #expect(try instant(head, "old", at: 8_000).values.first == 1)
+    }
+
+    /// A running loop scrapes once per interval, never twice in one, and stamps its samples
+    /// at its offset within the interval when the timer is on time.
+    @Test func runningLoopsTickOncePerInterval() async throws {
+        let target = await FakeTarget()
+        defer { target.stop() }
+        target.set("m 1\n")
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
+                                               metricsPath: "/metrics", params: [:], interval: 200, timeout: 200, relabel: []))
+        manager.apply(targets: [t])
+        try await Task.sleep(for: .milliseconds(1500))
+        await manager.shutdown()
+        let q: HeadQuerier = head.querier(mint: 0, maxt: .max)
+        var set = q.select([.equal("__name__", "up")], hints: nil)
+        let found = set.next()
+        #expect(found)
+        var it = set.at().makeIterator()
+        var samples: [(Int64, Double)] = []
+        while it.next() { samples.append(it.at()) }
+        #expect(samples.last?.1.isNaN == true, "stopping the loop marks up stale")
+        let times = samples.filter { !$0.1.isNaN }.map(\.0)
+        #expect((3...8).contains(times.count), "\(times)")
+        let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+        #expect(gaps.allSatisfy { $0 > 100 }, "no interval scraped twice: \(gaps)")
+        let offset = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test")).offset
+        #expect(times.contains { $0 % 200 == offset }, "stamped on the offset: \(times), offset \(offset)")
     }
 
     @Test func labelLimitsFailTheScrape() async throws {

@@ -36,6 +36,27 @@ func read(_ q: any Querier, _ matchers: [LabelMatcher]) -> [(Labels, [(Int64, Do
         #expect(head.stats.minTime == 1000 && head.stats.maxTime == 2000)
     }
 
+    /// A handle appends like a ref; once truncation drops its series, appending through it
+    /// fails with `unknownSeriesRef` and appending by labels makes a new series.
+    @Test func handlesAppendUntilTheirSeriesIsDropped() throws {
+        let head = Head()
+        let app = head.appender()
+        let handle = try app.appendReturningHandle(series("m"), 1000, 1)
+        try app.append(handle, 2000, 2)
+        #expect(throws: AppendError.outOfOrderSample) { try app.append(handle, 1500, 9) }
+        try app.commit()
+        #expect(read(head.querier(mint: 0, maxt: 10_000), [.equal("__name__", "m")]).first?.1.map(\.1) == [1, 2])
+        _ = try head.chunksForBlock(mint: 0, maxt: 3000)     // as when the range goes to a block
+        head.truncate(before: 3000)
+        #expect(head.stats.series == 0)
+        #expect(throws: AppendError.unknownSeriesRef(handle.ref)) { try app.append(handle, 4000, 4) }
+        let again = try app.appendReturningHandle(series("m"), 4000, 4)
+        #expect(again.ref != handle.ref)
+        try app.append(again, 5000, 5)
+        try app.commit()
+        #expect(read(head.querier(mint: 0, maxt: 10_000), [.equal("__name__", "m")]).first?.1.map(\.1) == [4, 5])
+    }
+
     @Test func rollbackDropsEverything() throws {
         let head = Head()
         let app = head.appender()

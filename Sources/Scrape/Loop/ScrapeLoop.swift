@@ -34,6 +34,8 @@ public final class ScrapeLoop: @unchecked Sendable {
     var uncachedPrevious = Set<SeriesRef>()
     /// TYPE, HELP and UNIT of the target's metric families from its last scrapes.
     let familyMetadata = Mutex<[String: MetricMetadata]>([:])
+    /// `TextParser.commentDigest` of the last text-format body whose metadata was read.
+    var commentDigest: UInt64 = 0
 
     public init(target: ScrapeTarget, storage: any Appendable, client: HTTPClient, logger: Logger) {
         self.target = target
@@ -54,28 +56,40 @@ public final class ScrapeLoop: @unchecked Sendable {
         Int64(Labels(target.labels.pairs + [Label("__url__", target.url)]).stableHash % UInt64(max(target.interval, 1)))
     }
 
+    /// Milliseconds since the epoch.
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
     /// Scrapes until the task is cancelled, then marks every series of the target stale.
+    /// The scrapes run on one event loop of the client (see `ScrapeTicker`).
     public func run() async {
-        let interval = max(target.interval, 1)
-        while !Task.isCancelled {
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            var next = (now - offset) / interval * interval + offset
-            if next < now { next += interval }
-            try? await Task.sleep(for: .milliseconds(next - now))
-            if Task.isCancelled { break }
-            await scrapeOnce(at: Int64(Date().timeIntervalSince1970 * 1000))
+        let ticker = ScrapeTicker(loop: self, eventLoop: client.eventLoopGroup.next())
+        await withTaskCancellationHandler {
+            await ticker.run()
+        } onCancel: {
+            ticker.stop()
         }
-        markAllStale(at: Int64(Date().timeIntervalSince1970 * 1000))
+        markAllStale(at: Self.now())
     }
 
     /// One scrape at `time`: fetch, parse, append and commit, or mark the target down.
     public func scrapeOnce(at time: Int64) async {
         let started = ContinuousClock.now
+        let request = fetch(on: client.eventLoopGroup.next())
+        let result: Result<BodyCollector.Response, any Error> = await withTaskCancellationHandler {
+            do { return .success(try await request.response.get()) } catch { return .failure(error) }
+        } onCancel: {
+            request.cancel()
+        }
+        complete(result, at: time, started: started)
+    }
+
+    /// Appends a fetched body (or records the failure), then the scrape's synthetic series
+    /// and the target's health.
+    func complete(_ fetched: Result<BodyCollector.Response, any Error>, at time: Int64, started: ContinuousClock.Instant) {
         var result: (scraped: Int, kept: Int, added: Int)?
         var failure: String?
         do {
-            let body = try await fetch()
-            result = try append(body, at: time)
+            result = try append(fetched.get(), at: time)
         } catch {
             failure = "\(error)"
         }
@@ -100,21 +114,31 @@ public final class ScrapeLoop: @unchecked Sendable {
         let description: String
     }
 
-    func fetch() async throws -> (bytes: [UInt8], contentType: String) {
-        var request = HTTPClientRequest(url: target.url)
-        request.headers.add(name: "Accept", value: Self.accept)
-        request.headers.add(name: "Accept-Encoding", value: "gzip")
-        request.headers.add(name: "User-Agent", value: "Sextant/0.1")
-        if let auth = target.authorization { request.headers.add(name: "Authorization", value: auth) }
-        request.headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: String(Double(target.timeout) / 1000))
-        let response = try await client.execute(request, timeout: .milliseconds(target.timeout))
-        guard response.status == .ok else { throw ScrapeFailure(description: "server returned HTTP status \(response.status)") }
-        let limit = target.bodySizeLimit > 0 ? target.bodySizeLimit : Int.max
-        let buffer: ByteBuffer
-        do { buffer = try await response.body.collect(upTo: limit) } catch {
-            throw ScrapeFailure(description: target.bodySizeLimit > 0 ? "body size limit exceeded (\(target.bodySizeLimit) bytes) or read failed: \(error)" : "\(error)")
+    /// A scrape's request under way.
+    struct Request {
+        /// The whole body, completed on the event loop the request was started for.
+        let response: EventLoopFuture<BodyCollector.Response>
+        let task: HTTPClient.Task<BodyCollector.Response>?
+
+        func cancel() { task?.cancel() }
+    }
+
+    /// Starts the request for a scrape; its body arrives whole, on `eventLoop`.
+    func fetch(on eventLoop: any EventLoop) -> Request {
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: Self.accept)
+        headers.add(name: "Accept-Encoding", value: "gzip")
+        headers.add(name: "User-Agent", value: "Sextant/0.1")
+        if let auth = target.authorization { headers.add(name: "Authorization", value: auth) }
+        headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: String(Double(target.timeout) / 1000))
+        let request: HTTPClient.Request
+        do { request = try HTTPClient.Request(url: target.url, method: .GET, headers: headers) } catch {
+            return Request(response: eventLoop.makeFailedFuture(error), task: nil)
         }
-        return (Array(buffer.readableBytesView), response.headers.first(name: "Content-Type") ?? "")
+        let task = client.execute(request: request, delegate: BodyCollector(limit: target.bodySizeLimit),
+                                  eventLoop: .delegateAndChannel(on: eventLoop),
+                                  deadline: .now() + .milliseconds(target.timeout))
+        return Request(response: task.futureResult, task: task)
     }
 
     /// Parses and appends a body in one transaction; a bad body or a broken limit commits nothing.
@@ -124,6 +148,7 @@ public final class ScrapeLoop: @unchecked Sendable {
         var uncachedSeen = Set<SeriesRef>()
         var scraped = 0, kept = 0, added = 0
         var marks: [(index: Int, previous: Int)] = []
+        var guess = 0
         do {
             try forEachSample(body) { series, value, timestamp in
                 scraped += 1
@@ -131,23 +156,42 @@ public final class ScrapeLoop: @unchecked Sendable {
                     throw ScrapeFailure(description: "sample limit exceeded (\(target.sampleLimit))")
                 }
                 let t = target.honorTimestamps ? (timestamp ?? time) : time
-                if let i = cache.index(of: series) {
+                if let i = cache.index(of: series, guess: guess) {
+                    guess = i + 1
                     let e = cache.entries[i]
                     if e.dropped || e.lastSeen == current { return }      // dropped, or a repeat within this body
                     marks.append((i, e.lastSeen))
                     cache.markSeen(i, scrape: current)
                     kept += 1
-                    try? app.append(e.ref, t, value)
+                    guard let handle = e.handle else { return }
+                    do throws(AppendError) {
+                        try app.append(handle, t, value)
+                    } catch .unknownSeriesRef {
+                        // The head dropped the series while the target did not have it: create it again.
+                        if let labels = try finalLabels(series), let new = try? app.appendReturningHandle(labels, t, value) {
+                            cache.replace(i, with: new)
+                            added += 1
+                        }
+                    } catch {
+                        // Out of order, duplicate or out of bounds: the head counts it; the sample is skipped.
+                    }
                     return
                 }
-                guard let labels = try finalLabels(series) else {
+                guard let labels = try finalLabels(series), !labels.isEmpty else {
                     cache.insert(series, 0, dropped: true)
                     return
                 }
-                let ref = try app.append(labels, t, value)
                 kept += 1
+                // A sample the head refuses (out of order after a restart, say) is skipped and
+                // its series left uncached, as in Prometheus.
+                guard let handle = try? app.appendReturningHandle(labels, t, value) else { return }
                 added += 1
-                if let i = cache.insert(series, ref, seen: current) { marks.append((i, 0)) } else { uncachedSeen.insert(ref) }
+                if let i = cache.insert(series, handle.ref, seen: current, handle: handle) {
+                    guess = i + 1
+                    marks.append((i, 0))
+                } else {
+                    uncachedSeen.insert(handle.ref)
+                }
             }
         } catch {
             // Nothing of a failed scrape counts as seen.
@@ -209,20 +253,22 @@ public final class ScrapeLoop: @unchecked Sendable {
             }
             return
         }
-        var parser = TextParser(body.bytes)
+        var parser = TextParser(body.bytes, metadata: false)
         while let entry = try parser.next() {
-            switch entry {
-            case .sample(let series, let value, let timestamp): try each(series, value, timestamp)
-            case .metadata(let kind, let metric, let text):
-                familyMetadata.withLock { m in
-                    var entry = m[metric] ?? MetricMetadata()
-                    switch kind {
-                    case "TYPE": entry.type = text
-                    case "HELP": entry.help = text.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\\\", with: "\\")
-                    default: entry.unit = text
-                    }
-                    m[metric] = entry
+            if case .sample(let series, let value, let timestamp) = entry { try each(series, value, timestamp) }
+        }
+        // Metadata is read again only when a comment line changed since the last scrape.
+        guard parser.commentDigest != commentDigest else { return }
+        commentDigest = parser.commentDigest
+        familyMetadata.withLock { m in
+            for case .metadata(let kind, let metric, let text) in TextParser.metadata(of: body.bytes) {
+                var entry = m[metric] ?? MetricMetadata()
+                switch kind {
+                case "TYPE": entry.type = text
+                case "HELP": entry.help = text.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\\\", with: "\\")
+                default: entry.unit = text
                 }
+                m[metric] = entry
             }
         }
     }

@@ -93,24 +93,31 @@ public enum SampleLineParser {
     /// Where the series part of a line ends (the index after the closing brace, or after the
     /// metric name when there are no labels); nil when the line has no value after it.
     public static func seriesEnd(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8>.Index? {
-        var i = line.startIndex
-        while i < line.endIndex && (line[i] == 32 || line[i] == 9) { i += 1 }
-        var inQuotes = false, escaped = false
-        while i < line.endIndex {
+        line.withUnsafeBufferPointer { seriesEnd($0) }.map { line.startIndex + $0 }
+    }
+
+    /// `seriesEnd` over raw bytes (every sample of a scrape goes through it), as an offset.
+    static func seriesEnd(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
+        let n = line.count
+        var i = 0
+        while i < n && (line[i] == 32 || line[i] == 9) { i += 1 }
+        var inQuotes = false, escaped = false, sawBrace = false
+        while i < n {
             let b = line[i]
             if inQuotes {
                 if escaped { escaped = false } else if b == 92 { escaped = true } else if b == 34 { inQuotes = false }
             } else if b == 34 {
                 inQuotes = true
             } else if b == 125 {            // }
-                return i + 1 < line.endIndex ? i + 1 : nil
-            } else if (b == 32 || b == 9) && !line[line.startIndex..<i].contains(123) {
+                return i + 1 < n ? i + 1 : nil
+            } else if (b == 32 || b == 9) && !sawBrace {
                 // A bare metric name ends here, unless labels follow after the blanks.
                 var j = i
-                while j < line.endIndex && (line[j] == 32 || line[j] == 9) { j += 1 }
-                if j < line.endIndex && line[j] == 123 { i = j; continue }
+                while j < n && (line[j] == 32 || line[j] == 9) { j += 1 }
+                if j < n && line[j] == 123 { i = j; continue }
                 return i
             }
+            if b == 123 { sawBrace = true }
             i += 1
         }
         return nil

@@ -15,9 +15,14 @@ public struct SeriesTextCache: Sendable {
         public var dropped: Bool
         /// Number of the last scrape that had the series.
         public var lastSeen: Int
+        /// The head series itself, when the writer has one: appends skip the ref lookup.
+        public var handle: SeriesHandle?
     }
 
     public private(set) var entries: [Entry] = []
+    /// What keeps each entry's handle valid (see `SeriesHandle.owner`); never read on the
+    /// lookup path, so lookups do no reference counting.
+    private var owners: [(any AnyObject & Sendable)?] = []
     /// Every key's bytes, one after another; key `e` ends at `keyEnds[e]`.
     private var arena: [UInt8] = []
     private var keyEnds: [Int] = []
@@ -93,18 +98,29 @@ public struct SeriesTextCache: Sendable {
         return nil
     }
 
+    /// The index of the entry for `text`, trying entry `guess` first: a target lists its series
+    /// in the same order every scrape, so the entry after the last one found is usually the
+    /// next, and then the lookup is one byte compare with no hashing.
+    @inline(__always)
+    public func index(of text: ArraySlice<UInt8>, guess: Int) -> Int? {
+        if guess >= 0 && guess < entries.count && key(guess, equals: text) { return guess }
+        return index(of: text)
+    }
+
     public func ref(for text: ArraySlice<UInt8>) -> SeriesRef? {
         index(of: text).flatMap { entries[$0].dropped ? nil : entries[$0].ref }
     }
 
     /// Adds an entry for `text` (when there is room and it is not cached yet); returns its index.
     @discardableResult
-    public mutating func insert(_ text: ArraySlice<UInt8>, _ ref: SeriesRef, dropped: Bool = false, seen: Int = 0) -> Int? {
+    public mutating func insert(_ text: ArraySlice<UInt8>, _ ref: SeriesRef, dropped: Bool = false, seen: Int = 0,
+                                handle: SeriesHandle? = nil) -> Int? {
         if let i = index(of: text) { return i }
         guard entries.count < capacity else { return nil }
         if (entries.count + 1) * 2 > slots.count { grow() }
         let i = entries.count
-        entries.append(Entry(ref: ref, dropped: dropped, lastSeen: seen))
+        entries.append(Entry(ref: ref, dropped: dropped, lastSeen: seen, handle: handle))
+        owners.append(handle?.owner)
         arena.append(contentsOf: text)
         keyEnds.append(arena.count)
         place(i, hash: Self.hash(text))
@@ -112,6 +128,13 @@ public struct SeriesTextCache: Sendable {
     }
 
     public mutating func markSeen(_ index: Int, scrape: Int) { entries[index].lastSeen = scrape }
+
+    /// Points an entry at another series (its old one left the head).
+    public mutating func replace(_ index: Int, with handle: SeriesHandle) {
+        entries[index].ref = handle.ref
+        entries[index].handle = handle
+        owners[index] = handle.owner
+    }
 
     private mutating func place(_ entry: Int, hash h: UInt64) {
         var slot = Int(truncatingIfNeeded: h) & mask

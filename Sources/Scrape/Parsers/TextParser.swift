@@ -1,3 +1,4 @@
+import Foundation
 import TSDB
 
 /// One entry of an exposition body in the Prometheus text format (0.0.4).
@@ -15,23 +16,34 @@ public struct TextParser {
     let body: [UInt8]
     var offset = 0
     public private(set) var lineNumber = 0
+    /// Whether `# TYPE`, `# HELP` and `# UNIT` lines come out as entries; when not, they only
+    /// feed `commentDigest`, and `metadata(of:)` reads them when the digest changes.
+    let yieldsMetadata: Bool
+    /// A hash of every comment line passed so far: equal digests, equal metadata.
+    public private(set) var commentDigest: UInt64 = 0
 
-    public init(_ body: [UInt8]) { self.body = body }
+    public init(_ body: [UInt8], metadata: Bool = true) {
+        self.body = body
+        yieldsMetadata = metadata
+    }
 
     /// The next entry, nil at the end; a malformed line throws (the whole scrape fails, as in
     /// Prometheus).
     public mutating func next() throws(ExpositionError) -> TextEntry? {
         while offset < body.count {
             let start = offset
-            var end = start
-            while end < body.count && body[end] != 10 { end += 1 }
+            let end = lineEnd(from: start)
             offset = end + 1
             lineNumber += 1
             var line = body[start..<end]
             if line.last == 13 { line = line.dropLast() }
             guard let first = line.firstIndex(where: { $0 != 32 && $0 != 9 }) else { continue }
             if line[first] == UInt8(ascii: "#") {
-                if let m = metadata(line[first...]) { return m }
+                if yieldsMetadata {
+                    if let m = metadata(line[first...]) { return m }
+                } else {
+                    commentDigest = (commentDigest ^ SeriesTextCache.hash(line)) &* 0x9E37_79B9_7F4A_7C15
+                }
                 continue
             }
             guard let split = SampleLineParser.seriesEnd(line) else {
@@ -45,6 +57,31 @@ public struct TextParser {
             }
         }
         return nil
+    }
+
+    /// Where the line starting at `start` ends: the next newline or the end of the body.
+    func lineEnd(from start: Int) -> Int {
+        body.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, start < raw.count,
+                  let hit = memchr(base + start, 10, raw.count - start) else { return raw.count }
+            return base.distance(to: UnsafeRawPointer(hit))
+        }
+    }
+
+    /// Every `# TYPE`, `# HELP` and `# UNIT` entry of a body, in order (malformed sample lines
+    /// are not looked at).
+    public static func metadata(of body: [UInt8]) -> [TextEntry] {
+        var parser = TextParser(body)
+        var out: [TextEntry] = []
+        while parser.offset < body.count {
+            let start = parser.offset
+            let end = parser.lineEnd(from: start)
+            parser.offset = end + 1
+            let line = body[start..<end]
+            guard let first = line.firstIndex(where: { $0 != 32 && $0 != 9 }), line[first] == UInt8(ascii: "#") else { continue }
+            if let m = parser.metadata(line[first...].last == 13 ? line[first...].dropLast() : line[first...]) { out.append(m) }
+        }
+        return out
     }
 
     func metadata(_ line: ArraySlice<UInt8>) -> TextEntry? {

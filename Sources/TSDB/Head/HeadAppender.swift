@@ -9,6 +9,8 @@ public final class HeadAppender: Appender {
     /// outlives its appenders, so the reference is kept unretained on this hot path.
     struct PendingSample {
         let unmanaged: Unmanaged<MemSeries>
+        /// The series' ref, kept here so that logging does not touch the series again.
+        let ref: SeriesRef
         let t: Int64
         let v: Double
 
@@ -36,6 +38,28 @@ public final class HeadAppender: Appender {
         }
     }
 
+    public func appendReturningHandle(_ labels: Labels, _ t: Int64, _ v: Double) throws(AppendError) -> SeriesHandle {
+        guard !labels.isEmpty else { throw .emptyLabels }
+        return try head.withSeries(labels: labels) { (s) throws(AppendError) -> SeriesHandle in
+            try reserve(s, t, v)
+            return SeriesHandle(s)
+        }
+    }
+
+    public func append(_ handle: SeriesHandle, _ t: Int64, _ v: Double) throws(AppendError) {
+        var failure: AppendError?
+        handle.series._withUnsafeGuaranteedRef { s in
+            head.stripes.withLock(head.stripe(of: s.ref)) { _ in
+                if s.removed {
+                    failure = .unknownSeriesRef(s.ref)
+                    return
+                }
+                do throws(AppendError) { try reserve(s, t, v) } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
+    }
+
     @inline(__always)
     func reserve(_ s: MemSeries, _ t: Int64, _ v: Double) throws(AppendError) {
         if t < head.minValidTime.load(ordering: .relaxed) {
@@ -52,7 +76,7 @@ public final class HeadAppender: Appender {
             }
             throw error
         }
-        pending.append(PendingSample(unmanaged: .passUnretained(s), t: t, v: v))
+        pending.append(PendingSample(unmanaged: .passUnretained(s), ref: s.ref, t: t, v: v))
     }
 
     public func commit() throws {
@@ -78,7 +102,7 @@ public final class HeadAppender: Appender {
         let minValid = head.minValidTime.load(ordering: .relaxed)
         for p in pending {
             let outcome = p.unmanaged._withUnsafeGuaranteedRef { series in
-                head.stripes.withLock(head.stripe(of: series.ref)) { _ in
+                head.stripes.withLock(head.stripe(of: p.ref)) { _ in
                     let o = p.t < minValid ? AppendOutcome.outOfOrder : series.append(p.t, p.v, options: options, chunkFiles: chunkFiles)
                     series.pendingMaxTime = .min
                     return o
@@ -104,15 +128,16 @@ public final class HeadAppender: Appender {
         try wal.log({ buffer in
             var newSeries: [(ref: SeriesRef, labels: Labels)] = []
             for p in pending {
-                let s = p.series
-                if !s.walLogged {
-                    s.walLogged = true
-                    marked.append(s)
-                    newSeries.append((s.ref, s.labels))
+                p.unmanaged._withUnsafeGuaranteedRef { s in
+                    if !s.walLogged {
+                        s.walLogged = true
+                        marked.append(s)
+                        newSeries.append((s.ref, s.labels))
+                    }
                 }
             }
             if !newSeries.isEmpty { WALEncoding.encodeSeries(newSeries, into: &buffer) }
-            WALEncoding.encodeSamples(pending.lazy.map { WALSample(ref: $0.series.ref, t: $0.t, v: $0.v) },
+            WALEncoding.encodeSamples(pending.lazy.map { WALSample(ref: $0.ref, t: $0.t, v: $0.v) },
                                       count: pending.count, into: &buffer)
         }, undo: {
             for s in marked { s.walLogged = false }
@@ -121,7 +146,7 @@ public final class HeadAppender: Appender {
 
     public func rollback() {
         for p in pending {
-            head.stripes.withLock(head.stripe(of: p.series.ref)) { _ in p.series.pendingMaxTime = .min }
+            head.stripes.withLock(head.stripe(of: p.ref)) { _ in p.series.pendingMaxTime = .min }
         }
         pending.removeAll(keepingCapacity: true)
     }

@@ -45,6 +45,7 @@ extension Head {
                         series.deleted.removeAll { $0.maxTime < time }
                         if series.isEmpty && series.pendingMaxTime == .min {
                             s.byRef[series.ref] = nil
+                            series.removed = true
                             removed.append(series)
                         } else {
                             keep.append(series)

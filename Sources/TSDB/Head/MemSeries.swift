@@ -25,6 +25,8 @@ final class MemSeries: @unchecked Sendable {
     var deleted: [DeletedInterval] = []
     /// Whether the WAL holds this series' record; read and written only under the WAL's lock.
     var walLogged = false
+    /// Set when truncation drops the series from the head; appends through a handle then fail.
+    var removed = false
 
     init(ref: SeriesRef, labels: Labels) {
         self.ref = ref

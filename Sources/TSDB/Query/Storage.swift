@@ -12,6 +12,11 @@ public protocol Appender: AnyObject {
     func append(_ labels: Labels, _ t: Int64, _ v: Double) throws(AppendError) -> SeriesRef
     /// Appends a sample to the series with this ref.
     func append(_ ref: SeriesRef, _ t: Int64, _ v: Double) throws(AppendError)
+    /// Appends a sample to the series with these labels, creating the series if needed, and
+    /// returns a handle for the fastest appends later (see `SeriesHandle`).
+    func appendReturningHandle(_ labels: Labels, _ t: Int64, _ v: Double) throws(AppendError) -> SeriesHandle
+    /// Appends a sample through a handle; `.unknownSeriesRef` once the head dropped the series.
+    func append(_ handle: SeriesHandle, _ t: Int64, _ v: Double) throws(AppendError)
     /// Makes every buffered sample visible at once.
     func commit() throws
     /// Drops every buffered sample.

@@ -1,0 +1,20 @@
+/// A direct reference to a head series, for a writer that appends to the same series again
+/// and again (a scrape loop's cache): appending through it skips the lookup by ref.
+///
+/// The handle itself is a plain value and does not keep the series alive: whoever stores it
+/// also stores its `owner` for as long as it keeps the handle. Once the head has dropped the
+/// series (it held no samples at a truncation), appending through the handle fails with
+/// `AppendError.unknownSeriesRef`; the writer then appends by labels again and keeps the new
+/// handle.
+public struct SeriesHandle: @unchecked Sendable {
+    public let ref: SeriesRef
+    let series: Unmanaged<MemSeries>
+
+    init(_ series: MemSeries) {
+        ref = series.ref
+        self.series = .passUnretained(series)
+    }
+
+    /// The object that keeps the handle's memory valid while it is held.
+    public var owner: any AnyObject & Sendable { series.takeUnretainedValue() }
+}
