@@ -30,9 +30,11 @@ let package = Package(
         // zlib (crc32) and SQLite (block index) from the system: zlib1g-dev, libsqlite3-dev.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // Prefetch hints for the append path.
+        .target(name: "CHints"),
         .target(
             name: "TSDB",
-            dependencies: ["CZlib", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CZlib", "CSQLite", "CHints", .product(name: "Logging", package: "swift-log")],
             // The head's series are classes mutated under stripe locks; the locks already give
             // exclusive access, so the runtime's dynamic exclusivity checks only cost time.
             swiftSettings: strictSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]

@@ -180,6 +180,51 @@ import TSDB
     }
 }
 
+extension TextParserTests {
+    /// Parsing with series texts offered as known (the scrape cache's guess) gives exactly the
+    /// entries of a plain parse, on seeded hostile bodies: keys cut from other bodies, matching
+    /// or not, bare names followed by labels, braces inside quotes.
+    @Test func knownSeriesGiveTheSameEntries() {
+        let seeds = ["a{x=\"1\"} 1\na 2\na {x=\"2\"} 3\nb{y=\"}\"} 4 1000\nc{z=\"a b\"} 5\nd\t6\n",
+                     "m{a=\"1\"}} 1\nm 1 2 3\nm{a=\"1\"}\nmm 1\nm{a=\"\\\"\"} 2\n"].map { Array($0.utf8) }
+        let alphabet = Array("{}=\",# \n\\0123456789.e+-abmxyz\t".utf8)
+        var state: UInt64 = 11
+        func next() -> UInt64 { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return state >> 17 }
+        func entries(_ b: [UInt8], known: (UnsafeBufferPointer<UInt8>) -> Int?) -> [String] {
+            var p = TextParser(b)
+            var out: [String] = []
+            while true {
+                do {
+                    guard let e = try p.next(known: known) else { return out }
+                    if case .sample(let s, let v, let t) = e { out.append("\(String(decoding: s, as: UTF8.self)) \(v) \(t ?? -1)") }
+                } catch {
+                    out.append("error at \(p.lineNumber)")
+                    return out
+                }
+            }
+        }
+        var keys: [[UInt8]] = []
+        var matched = 0
+        for round in 0..<3000 {
+            var b = seeds[round % seeds.count]
+            for _ in 0..<(next() % 4) where !b.isEmpty {
+                b[Int(next() % UInt64(b.count))] = alphabet[Int(next() % UInt64(alphabet.count))]
+            }
+            let plain = entries(b) { _ in nil }
+            var p = TextParser(b)
+            while let e = try? p.next() { if case .sample(let s, _, _) = e { keys.append(Array(s)) } }
+            let offered = entries(b) { line in
+                let candidates = keys.filter { $0.count <= line.count && line.starts(with: $0) }
+                guard !candidates.isEmpty else { return nil }
+                matched += 1
+                return candidates[Int(next() % UInt64(candidates.count))].count
+            }
+            #expect(offered == plain, "\(String(decoding: b, as: UTF8.self))")
+        }
+        #expect(matched > 1000)
+    }
+}
+
 @Suite struct LineSplitterTests {
     /// Any cut of a stream into chunks gives the lines splitting the whole stream gives.
     @Test func chunkBoundariesDoNotChangeTheLines() {

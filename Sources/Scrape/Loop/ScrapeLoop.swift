@@ -144,69 +144,29 @@ public final class ScrapeLoop: @unchecked Sendable {
     /// Parses and appends a body in one transaction; a bad body or a broken limit commits nothing.
     func append(_ body: (bytes: [UInt8], contentType: String), at time: Int64) throws -> (scraped: Int, kept: Int, added: Int) {
         let app = storage.makeAppender()
-        let current = scrapeNumber + 1, last = scrapeNumber
-        var uncachedSeen = Set<SeriesRef>()
-        var scraped = 0, kept = 0, added = 0
-        var marks: [(index: Int, previous: Int)] = []
-        var guess = 0
+        let last = scrapeNumber
+        // The cache moves into the batch for the scrape and back after.
+        var batch = ScrapeBatch(cache: Self.noCache, app: app, loop: self, time: time, current: scrapeNumber + 1)
+        swap(&batch.cache, &cache)
+        defer { swap(&batch.cache, &cache) }
         do {
-            try forEachSample(body) { series, value, timestamp in
-                scraped += 1
-                if target.sampleLimit > 0 && scraped > target.sampleLimit {
-                    throw ScrapeFailure(description: "sample limit exceeded (\(target.sampleLimit))")
-                }
-                let t = target.honorTimestamps ? (timestamp ?? time) : time
-                if let i = cache.index(of: series, guess: guess) {
-                    guess = i + 1
-                    let e = cache.entries[i]
-                    if e.dropped || e.lastSeen == current { return }      // dropped, or a repeat within this body
-                    marks.append((i, e.lastSeen))
-                    cache.markSeen(i, scrape: current)
-                    kept += 1
-                    guard let handle = e.handle else { return }
-                    do throws(AppendError) {
-                        try app.append(handle, t, value)
-                    } catch .unknownSeriesRef {
-                        // The head dropped the series while the target did not have it: create it again.
-                        if let labels = try finalLabels(series), let new = try? app.appendReturningHandle(labels, t, value) {
-                            cache.replace(i, with: new)
-                            added += 1
-                        }
-                    } catch {
-                        // Out of order, duplicate or out of bounds: the head counts it; the sample is skipped.
-                    }
-                    return
-                }
-                guard let labels = try finalLabels(series), !labels.isEmpty else {
-                    cache.insert(series, 0, dropped: true)
-                    return
-                }
-                kept += 1
-                // A sample the head refuses (out of order after a restart, say) is skipped and
-                // its series left uncached, as in Prometheus.
-                guard let handle = try? app.appendReturningHandle(labels, t, value) else { return }
-                added += 1
-                if let i = cache.insert(series, handle.ref, seen: current, handle: handle) {
-                    guess = i + 1
-                    marks.append((i, 0))
-                } else {
-                    uncachedSeen.insert(handle.ref)
-                }
-            }
+            try forEachSample(body, known: { batch.known($0) }) { try batch.add($0, $1, $2) }
         } catch {
-            // Nothing of a failed scrape counts as seen.
-            for m in marks { cache.markSeen(m.index, scrape: m.previous) }
+            batch.unmark()
             app.rollback()
             throw error
         }
         // Series of the last scrape that are gone get a stale marker.
-        for e in cache.entries where e.lastSeen == last && last > 0 && !e.dropped { try? app.append(e.ref, time, staleMarker) }
-        for ref in uncachedPrevious.subtracting(uncachedSeen) { try? app.append(ref, time, staleMarker) }
+        for e in batch.cache.entries where e.lastSeen == last && last > 0 && !e.dropped { try? app.append(e.ref, time, staleMarker) }
+        for ref in uncachedPrevious.subtracting(batch.uncachedSeen) { try? app.append(ref, time, staleMarker) }
         try app.commit()
-        scrapeNumber = current
-        uncachedPrevious = uncachedSeen
-        return (scraped, kept, added)
+        scrapeNumber = batch.current
+        uncachedPrevious = batch.uncachedSeen
+        return (batch.scraped, batch.kept, batch.added)
     }
+
+    /// Stands in for the cache while a batch works on it.
+    static let noCache = SeriesTextCache(capacity: 0)
 
     /// Labels a scraped series is stored with: its own, the target's (the scraped ones win
     /// with honor_labels, otherwise clashing ones become `exported_<name>`), then metric
@@ -241,8 +201,11 @@ public final class ScrapeLoop: @unchecked Sendable {
     }
 
     /// Calls `body` for every sample of a text-format or OpenMetrics body.
+    /// `known` may name the series text a line is expected to start with (see
+    /// `TextParser.next(known:)`); when it did, `each` gets nil for the series.
     func forEachSample(_ body: (bytes: [UInt8], contentType: String),
-                       _ each: (ArraySlice<UInt8>, Double, Int64?) throws -> Void) throws {
+                       known: (UnsafeBufferPointer<UInt8>) -> Int? = { _ in nil },
+                       _ each: (ArraySlice<UInt8>?, Double, Int64?) throws -> Void) throws {
         if body.contentType.hasPrefix("application/openmetrics-text") {
             for family in try OpenMetricsParser.parse(String(decoding: body.bytes, as: UTF8.self)) {
                 familyMetadata.withLock { $0[family.name] = MetricMetadata(type: family.type, help: family.help ?? "", unit: family.unit ?? "") }
@@ -254,8 +217,10 @@ public final class ScrapeLoop: @unchecked Sendable {
             return
         }
         var parser = TextParser(body.bytes, metadata: false)
-        while let entry = try parser.next() {
-            if case .sample(let series, let value, let timestamp) = entry { try each(series, value, timestamp) }
+        while let line = try parser.nextLine(known: known) {
+            if case .sample(let series, let value, let timestamp) = line {
+                try each(parser.matchedKnown ? nil : body.bytes[series], value, timestamp)
+            }
         }
         // Metadata is read again only when a comment line changed since the last scrape.
         guard parser.commentDigest != commentDigest else { return }

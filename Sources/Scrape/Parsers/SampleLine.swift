@@ -123,9 +123,33 @@ public enum SampleLineParser {
         return nil
     }
 
+    /// `seriesEnd` of a line whose first `known` bytes (after leading blanks) are a series text
+    /// that `seriesEnd` cut from another line: only the end of that text is checked. Gives what
+    /// `seriesEnd` would (the same bytes drive the same scan), or nil when this check cannot
+    /// tell and the line must be scanned.
+    static func seriesEnd(_ line: UnsafeBufferPointer<UInt8>, known k: Int) -> Int? {
+        guard k > 0 && k < line.count else { return nil }
+        if line[k - 1] == 125 { return k }          // the text ended at its closing brace
+        // A bare metric name ends at a blank, unless labels follow the blanks.
+        for i in 0..<k where !isNameByte(line[i]) { return nil }
+        guard line[k] == 32 || line[k] == 9 else { return nil }
+        var j = k
+        while j < line.count && (line[j] == 32 || line[j] == 9) { j += 1 }
+        return j < line.count && line[j] == 123 ? nil : k
+    }
+
+    @inline(__always)
+    static func isNameByte(_ b: UInt8) -> Bool {
+        (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 95 || b == 58
+    }
+
     /// The value and optional timestamp after the series part of a line, read in place
     /// (no allocation on this path, which every cached sample of a scrape takes).
     public static func valueAndTimestamp(_ rest: ArraySlice<UInt8>) throws(SampleLineError) -> (Double, Int64?) {
+        try rest.withUnsafeBufferPointer { (b) throws(SampleLineError) in try valueAndTimestamp(b) }
+    }
+
+    static func valueAndTimestamp(_ rest: UnsafeBufferPointer<UInt8>) throws(SampleLineError) -> (Double, Int64?) {
         try valueAndTimestamp(rest, timestamp: parseInt)
     }
 
@@ -134,33 +158,35 @@ public enum SampleLineParser {
     /// exemplar after `#` is ignored.
     public static func openMetricsValueAndTimestamp(_ rest: ArraySlice<UInt8>) throws(SampleLineError) -> (Double, Int64?) {
         let sample = rest.firstIndex(of: UInt8(ascii: "#")).map { rest[..<$0] } ?? rest
-        return try valueAndTimestamp(sample) { text in
-            guard let seconds = parseValue(text), seconds.isFinite else { return nil }
-            return saturatingMilliseconds(seconds)
+        return try sample.withUnsafeBufferPointer { (b) throws(SampleLineError) in
+            try valueAndTimestamp(b) { text in
+                guard let seconds = parseValue(text), seconds.isFinite else { return nil }
+                return saturatingMilliseconds(seconds)
+            }
         }
     }
 
     @inline(__always)
-    static func valueAndTimestamp(_ rest: ArraySlice<UInt8>,
-                                  timestamp parseTimestamp: (ArraySlice<UInt8>) -> Int64?) throws(SampleLineError) -> (Double, Int64?) {
-        var i = rest.startIndex
+    static func valueAndTimestamp(_ rest: UnsafeBufferPointer<UInt8>,
+                                  timestamp parseTimestamp: (UnsafeBufferPointer<UInt8>) -> Int64?) throws(SampleLineError) -> (Double, Int64?) {
+        var i = 0
         func blank(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 }
-        func token() -> Range<Int>? {
-            while i < rest.endIndex && blank(rest[i]) { i += 1 }
-            guard i < rest.endIndex else { return nil }
+        func token() -> UnsafeBufferPointer<UInt8>? {
+            while i < rest.count && blank(rest[i]) { i += 1 }
+            guard i < rest.count else { return nil }
             let start = i
-            while i < rest.endIndex && !blank(rest[i]) { i += 1 }
-            return start..<i
+            while i < rest.count && !blank(rest[i]) { i += 1 }
+            return UnsafeBufferPointer(rebasing: rest[start..<i])
         }
         guard let v = token() else {
             throw SampleLineError(message: "expected a value: \(String(decoding: rest.prefix(200), as: UTF8.self))")
         }
-        guard let value = parseValue(rest[v]) else {
-            throw SampleLineError(message: "invalid value \"\(String(decoding: rest[v], as: UTF8.self))\"")
+        guard let value = parseValue(v) else {
+            throw SampleLineError(message: "invalid value \"\(String(decoding: v, as: UTF8.self))\"")
         }
         guard let t = token() else { return (value, nil) }
-        guard let ms = parseTimestamp(rest[t]) else {
-            throw SampleLineError(message: "invalid timestamp \"\(String(decoding: rest[t], as: UTF8.self))\"")
+        guard let ms = parseTimestamp(t) else {
+            throw SampleLineError(message: "invalid timestamp \"\(String(decoding: t, as: UTF8.self))\"")
         }
         guard token() == nil else {
             throw SampleLineError(message: "unexpected text after the timestamp: \(String(decoding: rest.prefix(200), as: UTF8.self))")
@@ -171,16 +197,20 @@ public enum SampleLineParser {
     /// A value from its bytes: integers directly, other numbers through `strtod` on a stack
     /// copy, the special spellings by name.
     public static func parseValue(_ b: ArraySlice<UInt8>) -> Double? {
+        b.withUnsafeBufferPointer { parseValue($0) }
+    }
+
+    static func parseValue(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
         // Plain integers (most counters) without leaving the bytes.
         if b.count <= 15, let first = b.first, first != 43 {
-            var neg = false, i = b.startIndex, v: Int64 = 0, digits = 0
+            var neg = false, i = 0, v: Int64 = 0, digits = 0
             if first == 45 { neg = true; i += 1 }
-            while i < b.endIndex, b[i] >= 48 && b[i] <= 57 {
+            while i < b.count, b[i] >= 48 && b[i] <= 57 {
                 v = v * 10 + Int64(b[i] - 48)
                 digits += 1
                 i += 1
             }
-            if i == b.endIndex && digits > 0 { return neg ? -Double(v) : Double(v) }
+            if i == b.count && digits > 0 { return neg ? -Double(v) : Double(v) }
         }
         guard let first = b.first, first == 45 || first == 43 || first == 46 || (first >= 48 && first <= 57)
                 || first == 73 || first == 105 || first == 78 || first == 110 else { return nil }
@@ -202,13 +232,13 @@ public enum SampleLineParser {
         }
     }
 
-    static func parseInt(_ b: ArraySlice<UInt8>) -> Int64? {
-        var i = b.startIndex
+    static func parseInt(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var i = 0
         var negative = false
-        if i < b.endIndex && (b[i] == 45 || b[i] == 43) { negative = b[i] == 45; i += 1 }
-        guard i < b.endIndex else { return nil }
+        if i < b.count && (b[i] == 45 || b[i] == 43) { negative = b[i] == 45; i += 1 }
+        guard i < b.count else { return nil }
         var v: Int64 = 0
-        while i < b.endIndex {
+        while i < b.count {
             let d = b[i]
             guard d >= 48 && d <= 57 else { return nil }
             let (m, o1) = v.multipliedReportingOverflow(by: 10)

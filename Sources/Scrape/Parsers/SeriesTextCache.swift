@@ -81,8 +81,22 @@ public struct SeriesTextCache: Sendable {
         }
     }
 
+    /// The length of key `e` when `line` starts with it. (Mutating only so that a caller's
+    /// closure reaches the cache in place: a non-mutating call through a captured variable
+    /// copies the whole cache, once per line.)
+    @inline(__always)
+    public mutating func prefixLength(of e: Int, in line: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard e >= 0 && e < keyEnds.count else { return nil }
+        let start = e == 0 ? 0 : keyEnds[e - 1], count = keyEnds[e] - start
+        guard count <= line.count, let q = line.baseAddress else { return nil }
+        return arena.withUnsafeBytes { a in
+            guard let p = a.baseAddress else { return nil }
+            return memcmp(p + start, q, count) == 0 ? count : nil
+        }
+    }
+
     /// The bytes of key `e`.
-    func key(_ e: Int) -> ArraySlice<UInt8> {
+    public func key(_ e: Int) -> ArraySlice<UInt8> {
         arena[(e == 0 ? 0 : keyEnds[e - 1])..<keyEnds[e]]
     }
 
@@ -125,6 +139,12 @@ public struct SeriesTextCache: Sendable {
         keyEnds.append(arena.count)
         place(i, hash: Self.hash(text))
         return i
+    }
+
+    /// Starts loading entry `e`'s head series into the CPU cache, when there is one.
+    @inline(__always)
+    public func prefetch(_ e: Int) {
+        if e < entries.count { entries[e].handle?.prefetch() }
     }
 
     public mutating func markSeen(_ index: Int, scrape: Int) { entries[index].lastSeen = scrape }

@@ -27,33 +27,73 @@ public struct TextParser {
         yieldsMetadata = metadata
     }
 
+    /// Whether the last sample's series was the one `known` offered.
+    public private(set) var matchedKnown = false
+
     /// The next entry, nil at the end; a malformed line throws (the whole scrape fails, as in
     /// Prometheus).
     public mutating func next() throws(ExpositionError) -> TextEntry? {
+        try next(known: { _ in nil })
+    }
+
+    /// `next()` for a caller that can guess the coming series (a scrape cache: targets list
+    /// their series in the same order every time). `known` gets a sample line's bytes from
+    /// its first non-blank and answers the length of the series text it expected when the
+    /// line starts with it; the series is then checked at its end only instead of scanned,
+    /// and `matchedKnown` is set. The entries are the same either way.
+    public mutating func next(known: (UnsafeBufferPointer<UInt8>) -> Int?) throws(ExpositionError) -> TextEntry? {
+        switch try nextLine(known: known) {
+        case .sample(let series, let value, let timestamp): .sample(series: body[series], value: value, timestamp: timestamp)
+        case .metadata(let entry): entry
+        case nil: nil
+        }
+    }
+
+    /// An entry with the series as offsets into the body: reading one takes no reference to
+    /// the body, which matters once per sample.
+    enum Line {
+        case sample(series: Range<Int>, value: Double, timestamp: Int64?)
+        case metadata(TextEntry)
+    }
+
+    /// The next entry as a `Line` (see `next(known:)`).
+    mutating func nextLine(known: (UnsafeBufferPointer<UInt8>) -> Int?) throws(ExpositionError) -> Line? {
         while offset < body.count {
             let start = offset
             let end = lineEnd(from: start)
             offset = end + 1
             lineNumber += 1
+            let number = lineNumber
+            var matched = false
+            let sample = try body.withUnsafeBufferPointer { (b) throws(ExpositionError) -> Line? in
+                var stop = end
+                if stop > start && b[stop - 1] == 13 { stop -= 1 }
+                var first = start
+                while first < stop && (b[first] == 32 || b[first] == 9) { first += 1 }
+                guard first < stop, b[first] != UInt8(ascii: "#") else { return nil }
+                let line = UnsafeBufferPointer(rebasing: b[first..<stop])
+                let fast = known(line).flatMap { SampleLineParser.seriesEnd(line, known: $0) }
+                matched = fast != nil
+                guard let split = fast ?? SampleLineParser.seriesEnd(line) else {
+                    throw ExpositionError(line: number, message: "expected a value after the series: \(String(decoding: line.prefix(120), as: UTF8.self))")
+                }
+                do throws(SampleLineError) {
+                    let (value, timestamp) = try SampleLineParser.valueAndTimestamp(UnsafeBufferPointer(rebasing: line[split...]))
+                    return .sample(series: first..<(first + split), value: value, timestamp: timestamp)
+                } catch {
+                    throw ExpositionError(line: number, message: error.message)
+                }
+            }
+            matchedKnown = matched
+            if let sample { return sample }
+            // Blank or comment.
             var line = body[start..<end]
             if line.last == 13 { line = line.dropLast() }
             guard let first = line.firstIndex(where: { $0 != 32 && $0 != 9 }) else { continue }
-            if line[first] == UInt8(ascii: "#") {
-                if yieldsMetadata {
-                    if let m = metadata(line[first...]) { return m }
-                } else {
-                    commentDigest = (commentDigest ^ SeriesTextCache.hash(line)) &* 0x9E37_79B9_7F4A_7C15
-                }
-                continue
-            }
-            guard let split = SampleLineParser.seriesEnd(line) else {
-                throw ExpositionError(line: lineNumber, message: "expected a value after the series: \(String(decoding: line.prefix(120), as: UTF8.self))")
-            }
-            do {
-                let (value, timestamp) = try SampleLineParser.valueAndTimestamp(line[split...])
-                return .sample(series: line[first..<split], value: value, timestamp: timestamp)
-            } catch {
-                throw ExpositionError(line: lineNumber, message: error.message)
+            if yieldsMetadata {
+                if let m = metadata(line[first...]) { return .metadata(m) }
+            } else {
+                commentDigest = (commentDigest ^ SeriesTextCache.hash(line)) &* 0x9E37_79B9_7F4A_7C15
             }
         }
         return nil

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Appends to the head in a transaction: samples are checked and buffered by `append`, and
 /// become visible together on `commit()`; `rollback()` drops them. Not for concurrent use:
 /// each writer takes its own appender.
@@ -17,9 +19,20 @@ public final class HeadAppender: Appender {
         var series: MemSeries { unmanaged.takeUnretainedValue() }
     }
 
+    /// The head's stripe locks, held here as a plain pointer so that taking one costs no
+    /// reference counting (the head, which owns them, outlives the appender).
+    let stripeLocks: UnsafeMutablePointer<Mutex<Head.Stripe>>
+
     init(head: Head) {
         self.head = head
+        stripeLocks = head.stripes.locks
         pending.reserveCapacity(256)
+    }
+
+    /// Runs `body` under the lock of the stripe that holds `ref`.
+    @inline(__always)
+    func withStripeLock<R>(of ref: SeriesRef, _ body: () -> R) -> R {
+        stripeLocks[head.stripe(of: ref)].withLock { _ in body() }
     }
 
     @discardableResult
@@ -49,7 +62,7 @@ public final class HeadAppender: Appender {
     public func append(_ handle: SeriesHandle, _ t: Int64, _ v: Double) throws(AppendError) {
         var failure: AppendError?
         handle.series._withUnsafeGuaranteedRef { s in
-            head.stripes.withLock(head.stripe(of: s.ref)) { _ in
+            withStripeLock(of: handle.ref) {
                 if s.removed {
                     failure = .unknownSeriesRef(s.ref)
                     return
@@ -102,7 +115,7 @@ public final class HeadAppender: Appender {
         let minValid = head.minValidTime.load(ordering: .relaxed)
         for p in pending {
             let outcome = p.unmanaged._withUnsafeGuaranteedRef { series in
-                head.stripes.withLock(head.stripe(of: p.ref)) { _ in
+                withStripeLock(of: p.ref) {
                     let o = p.t < minValid ? AppendOutcome.outOfOrder : series.append(p.t, p.v, options: options, chunkFiles: chunkFiles)
                     series.pendingMaxTime = .min
                     return o

@@ -13,6 +13,7 @@ public struct ChunkMeta: Sendable {
 
 /// One series in the head: full sealed chunks and an open one. Every access happens under
 /// the lock of the stripe that holds it.
+@usableFromInline
 final class MemSeries: @unchecked Sendable {
     let ref: SeriesRef
     let labels: Labels

@@ -1,0 +1,2 @@
+// CPU hints Swift has no spelling for; everything is inline in include/CHints.h.
+#include "CHints.h"
