@@ -70,9 +70,19 @@ extension Evaluator {
             return y.isEmpty ? nil : y
         }
         if f == .absentOverTime { return .vector(absentOverTime(out, args[0])) }
-        try checkDistinctSeries(out)
+        // Distinct inputs of one metric name stay distinct without it; so do kept names.
+        if f != .lastOverTime && !Self.selectsOneMetricName(args[f.matrixArgument]) { try checkDistinctSeries(out) }
         try context.hold(out.reduce(0) { $0 + $1.present.lazy.filter { $0 }.count })
         return .vector(out)
+    }
+
+    /// Whether every series `e` selects has the same metric name (an equality matcher on it).
+    static func selectsOneMetricName(_ e: Expr) -> Bool {
+        switch e {
+        case .paren(let x): selectsOneMetricName(x)
+        case .matrixSelector(let s, _): s.matchers.contains { $0.name == Labels.metricName && $0.type == .equal }
+        default: false
+        }
     }
 
     func absentOverTime(_ found: [StepSeries], _ arg: Expr) -> [StepSeries] {

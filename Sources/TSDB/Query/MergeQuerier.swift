@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Merges queriers over the same range (the head and the blocks): series with the same labels
 /// are joined, and samples present in several sources are returned once.
 public struct MergeQuerier: Querier {
@@ -6,19 +8,30 @@ public struct MergeQuerier: Querier {
     public let mint: Int64
     public let maxt: Int64
 
+    /// Selects from every source at once (blocks and the head on all cores: reading a block's
+    /// index is most of a query's serial work), then merges the lists in label order.
     public func select(_ matchers: [LabelMatcher], hints: SelectHints?) -> any SeriesSet {
-        var lists: [[ChunkSeries]] = []
-        var firstError: (any Error)?
-        for b in blocks {
-            let (series, error) = b.selectSeries(matchers)
-            if !series.isEmpty { lists.append(series) }
-            if firstError == nil, let error { firstError = error }
+        let sources = blocks.count + (head == nil ? 0 : 1)
+        let found = UnsafeMutableBufferPointer<(series: [ChunkSeries], error: (any Error)?)>.allocate(capacity: sources)
+        found.initialize(repeating: ([], nil))
+        defer { found.deinitialize().deallocate() }
+        nonisolated(unsafe) let slots = found
+        nonisolated(unsafe) let blocks = blocks, head = head
+        // Each source writes only its own slot.
+        if sources > 1 {
+            DispatchQueue.concurrentPerform(iterations: sources) { k in slots[k] = Self.select(source: k, blocks, head, matchers) }
+        } else if sources == 1 {
+            slots[0] = Self.select(source: 0, blocks, head, matchers)
         }
-        if let head {
-            let series = head.selectSeries(matchers)
-            if !series.isEmpty { lists.append(series) }
-        }
-        return ListSeriesSet(Self.merge(lists), error: firstError)
+        let lists = found.map(\.series).filter { !$0.isEmpty }
+        return ListSeriesSet(Self.merge(lists), error: found.lazy.compactMap(\.error).first)
+    }
+
+    /// The series of source `k`: a block, or the head after the blocks.
+    static func select(source k: Int, _ blocks: [BlockQuerier], _ head: HeadQuerier?,
+                       _ matchers: [LabelMatcher]) -> (series: [ChunkSeries], error: (any Error)?) {
+        if k < blocks.count { return blocks[k].selectSeries(matchers) }
+        return (head?.selectSeries(matchers) ?? [], nil)
     }
 
     /// Joins lists that are each in label order (blocks by time, then the head) into one
