@@ -215,18 +215,65 @@ func smallOptions() -> DBOptions {
 }
 
 @Suite struct BlockIndexLabelsTests {
-    @Test func labelsRoundTripAndMalformedTextIsRefused() {
-        let symbols = ["__name__", "up", "job", "api", "instance", "a:1"]
+    let symbols = ["__name__", "up", "job", "api", "instance", "a:1"] + (0..<300).map { "s\($0)" }
+    var lookup: (Int64) -> String? { { id in id >= 0 && id < symbols.count ? symbols[Int(id)] : nil } }
+
+    @Test func labelsRoundTripAndMalformedBytesAreRefused() {
         let ids = Dictionary(uniqueKeysWithValues: symbols.enumerated().map { ($1, Int64($0)) })
-        let lookup = { (id: Int64) -> String? in id >= 0 && id < symbols.count ? symbols[Int(id)] : nil }
-        for labels in [Labels(["__name__": "up", "job": "api", "instance": "a:1"]), Labels(["job": "api"]), Labels.empty] {
-            let text = BlockIndexSchema.encodeLabels(labels, ids)
-            #expect(BlockIndexSchema.decodeLabels(text, symbol: lookup) == labels, "\(text)")
+        for labels in [Labels(["__name__": "up", "job": "api", "instance": "a:1"]), Labels(["job": "api"]), Labels.empty,
+                       Labels(["__name__": "s250", "s299": "s128"])] {       // ids past one varint byte
+            let bytes = BlockIndexSchema.encodeLabels(labels, ids)
+            #expect(bytes.withUnsafeBytes { BlockIndexSchema.decodeLabels($0, symbol: lookup) } == labels, "\(bytes)")
         }
-        for bad in ["", "[", "]", "[0]", "[0,1,]", "[,0,1]", "[0,,1]", "[0,1", "0,1]", "[0,9]", "[0,1x]", "[-1,1]",
+        for bad: [UInt8] in [[0], [0, 1, 2], [0x80], [0, 0x80], [0, 9 + 0x80, 0x7f], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1]] {
+            #expect(bad.withUnsafeBytes { BlockIndexSchema.decodeLabels($0, symbol: lookup) } == nil, "\(bad)")
+        }
+    }
+
+    /// Indexes written before kept labels as JSON text; they read as they always did.
+    @Test func olderJSONLabelsStillRead() {
+        #expect(BlockIndexSchema.decodeLabels(json: "[0,1,4,5,2,3]", symbol: lookup) == Labels(["__name__": "up", "job": "api", "instance": "a:1"]))
+        #expect(BlockIndexSchema.decodeLabels(json: "[]", symbol: lookup) == Labels.empty)
+        for bad in ["", "[", "]", "[0]", "[0,1,]", "[,0,1]", "[0,,1]", "[0,1", "0,1]", "[0,9999]", "[0,1x]", "[-1,1]",
                     "[0,1,2]", "[99999999999999999999,1]"] {
-            #expect(BlockIndexSchema.decodeLabels(bad, symbol: lookup) == nil, "\(bad)")
+            #expect(BlockIndexSchema.decodeLabels(json: bad, symbol: lookup) == nil, "\(bad)")
         }
+    }
+
+    /// A block whose index holds JSON labels (as written before) serves the same samples.
+    @Test func blocksWithJSONLabelsServeTheSameData() throws {
+        var rng = SplitMix64(seed: 17)
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        var db = try DB.open(directory: dir)
+        try fillRandom(db, series: 6, from: 0, hours: 4, step: 30_000, rng: &rng)
+        try db.compact()
+        let before = dump(db)
+        let blocks = db.blocks.map(\.directory)
+        db.close()
+        for block in blocks {
+            let sql = try SQLiteDatabase(path: block + "/index.db", readOnly: false)
+            let rows = try sql.prepare("SELECT id, labels FROM series")
+            var json: [(Int64, String)] = []
+            while try rows.step() {
+                var c = ByteCursor(rows.blob(1))
+                var ids: [String] = []
+                while c.remaining > 0, let v = c.readUnsigned() { ids.append(String(v)) }
+                json.append((rows.int64(0), "[" + ids.joined(separator: ",") + "]"))
+            }
+            let update = try sql.prepare("UPDATE series SET labels = ? WHERE id = ?")
+            for (id, text) in json {
+                update.bind(1, text)
+                update.bind(2, id)
+                try update.run()
+            }
+        }
+        db = try DB.open(directory: dir)
+        defer { db.close() }
+        #expect(db.blockProblems.isEmpty)
+        let after = dump(db)
+        #expect(after.keys.sorted { Labels.compare($0, $1) < 0 } == before.keys.sorted { Labels.compare($0, $1) < 0 })
+        for (labels, samples) in before { #expect(after[labels]?.map(\.0) == samples.map(\.0) && after[labels]?.map(\.1) == samples.map(\.1)) }
     }
 }
 

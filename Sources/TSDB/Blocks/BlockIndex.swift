@@ -26,7 +26,7 @@ struct BlockChunkRef {
 enum BlockIndexSchema {
     static let create = """
     CREATE TABLE symbols (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL UNIQUE);
-    CREATE TABLE series (id INTEGER PRIMARY KEY, labels TEXT NOT NULL, chunks BLOB NOT NULL);
+    CREATE TABLE series (id INTEGER PRIMARY KEY, labels BLOB NOT NULL, chunks BLOB NOT NULL);
     CREATE TABLE postings (name INTEGER NOT NULL, value INTEGER NOT NULL, series BLOB NOT NULL,
                            PRIMARY KEY (name, value)) WITHOUT ROWID;
     CREATE VIEW postings_readable AS
@@ -34,26 +34,53 @@ enum BlockIndexSchema {
         FROM postings p JOIN symbols n ON n.id = p.name JOIN symbols v ON v.id = p.value;
     CREATE VIEW series_readable AS
         SELECT s.id AS id,
-               (SELECT '{' || group_concat(n.symbol || '=' || json_quote(v.symbol), ',') || '}'
-                FROM json_each(s.labels) a JOIN json_each(s.labels) b ON b.key = a.key + 1
-                JOIN symbols n ON n.id = a.value JOIN symbols v ON v.id = b.value
-                WHERE a.key % 2 = 0) AS labels,
+               (WITH RECURSIVE ids(pos, b, acc, shift, n, id) AS (
+                    SELECT 1, (instr('0123456789ABCDEF', substr(hex(substr(s.labels, 1, 1)), 1, 1)) * 16 + instr('0123456789ABCDEF', substr(hex(substr(s.labels, 1, 1)), 2, 1)) - 17), 0, 1, -1, NULL
+                    UNION ALL
+                    SELECT pos + 1, (instr('0123456789ABCDEF', substr(hex(substr(s.labels, pos + 1, 1)), 1, 1)) * 16 + instr('0123456789ABCDEF', substr(hex(substr(s.labels, pos + 1, 1)), 2, 1)) - 17),
+                           CASE WHEN b >= 128 THEN acc + (b - 128) * shift ELSE 0 END,
+                           CASE WHEN b >= 128 THEN shift * 128 ELSE 1 END,
+                           CASE WHEN b >= 128 THEN n ELSE n + 1 END,
+                           CASE WHEN b >= 128 THEN NULL ELSE acc + b * shift END
+                    FROM ids WHERE pos <= length(s.labels))
+                SELECT '{' || group_concat(n.symbol || '=' || json_quote(v.symbol), ',') || '}'
+                FROM ids a JOIN ids b ON b.n = a.n + 1 AND b.id IS NOT NULL
+                JOIN symbols n ON n.id = a.id JOIN symbols v ON v.id = b.id
+                WHERE a.id IS NOT NULL AND a.n % 2 = 0) AS labels,
                length(s.chunks) AS chunk_bytes
         FROM series s;
     """
 
-    /// Labels as a JSON array of symbol ids, name and value alternating: `[3,17,5,20]`.
-    static func encodeLabels(_ labels: Labels, _ ids: [String: Int64]) -> String {
-        var out = "["
-        for (i, l) in labels.enumerated() {
-            if i > 0 { out += "," }
-            out += String(ids[l.name] ?? -1) + "," + String(ids[l.value] ?? -1)
+    /// Labels as symbol ids, name and value alternating, each a uvarint. (Indexes written
+    /// before kept them as a JSON array of the ids, `[3,17,5,20]`; `decodeLabels(json:)`
+    /// reads those.)
+    static func encodeLabels(_ labels: Labels, _ ids: [String: Int64]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(labels.count * 4)
+        // A symbol missing from `ids` cannot happen (they come from the same labels); were it
+        // to, the id written names no symbol and reading reports the row as malformed.
+        for l in labels {
+            Varint.appendUnsigned(ids[l.name].map { UInt64($0) } ?? .max, to: &out)
+            Varint.appendUnsigned(ids[l.value].map { UInt64($0) } ?? .max, to: &out)
         }
-        return out + "]"
+        return out
     }
 
-    /// The label set of `encodeLabels`' text; nil when malformed or naming unknown symbols.
-    static func decodeLabels(_ text: String, symbol: (Int64) -> String?) -> Labels? {
+    /// The label set of `encodeLabels`' bytes; nil when malformed or naming unknown symbols.
+    static func decodeLabels(_ bytes: UnsafeRawBufferPointer, symbol: (Int64) -> String?) -> Labels? {
+        var c = ByteCursor(bytes)
+        var pairs: [Label] = []
+        pairs.reserveCapacity(8)
+        while c.remaining > 0 {
+            guard let n = c.readUnsigned(), let v = c.readUnsigned(), n < UInt64(Int64.max), v < UInt64(Int64.max),
+                  let name = symbol(Int64(n)), let value = symbol(Int64(v)) else { return nil }
+            pairs.append(Label(name, value))
+        }
+        return Labels(sorted: pairs)
+    }
+
+    /// The label set of an older index's JSON text; nil when malformed or naming unknown symbols.
+    static func decodeLabels(json text: String, symbol: (Int64) -> String?) -> Labels? {
         var utf8 = text
         return utf8.withUTF8 { bytes -> Labels? in
             guard bytes.count >= 2, bytes[0] == UInt8(ascii: "["), bytes[bytes.count - 1] == UInt8(ascii: "]") else { return nil }
@@ -243,7 +270,7 @@ final class BlockIndexReader: @unchecked Sendable {
         } catch {
             throw error as? BlockError ?? .index("\(error)")
         }
-        guard let labels = BlockIndexSchema.decodeLabels(seriesStatement.text(0), symbol: symbol),
+        guard let labels = labels(seriesStatement, column: 0),
               let chunks = BlockIndexSchema.decodeChunks(seriesStatement.blob(1)) else {
             throw .index("series \(id) is malformed")
         }
@@ -271,7 +298,7 @@ final class BlockIndexReader: @unchecked Sendable {
             while next < ids.count, try seriesRangeStatement.step() {
                 let id = SeriesRef(seriesRangeStatement.int64(0))
                 guard id == ids[next] else { continue }
-                guard let labels = BlockIndexSchema.decodeLabels(seriesRangeStatement.text(1), symbol: symbol),
+                guard let labels = labels(seriesRangeStatement, column: 1),
                       let chunks = BlockIndexSchema.decodeChunks(seriesRangeStatement.blob(2)) else {
                     throw BlockError.index("series \(id) is malformed")
                 }
@@ -285,6 +312,12 @@ final class BlockIndexReader: @unchecked Sendable {
         }
         guard next == ids.count else { throw .index("series \(ids[next]) missing") }
         return out
+    }
+
+    /// The labels column of a series row: uvarint ids, or JSON text in indexes written before.
+    private func labels(_ row: SQLiteStatement, column: Int32) -> Labels? {
+        row.isText(column) ? BlockIndexSchema.decodeLabels(json: row.text(column), symbol: symbol)
+            : BlockIndexSchema.decodeLabels(row.blob(column), symbol: symbol)
     }
 
     /// Symbols by id (dense from 0), read on first use (called under `lock`).

@@ -112,6 +112,9 @@ final class SQLiteStatement {
         return String(cString: p)
     }
 
+    /// Whether a column of the current row holds text (rather than a blob or a number).
+    func isText(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_TEXT }
+
     /// The blob of a column, valid until the next step or reset.
     func blob(_ column: Int32) -> UnsafeRawBufferPointer {
         let n = Int(sqlite3_column_bytes(stmt, column))
