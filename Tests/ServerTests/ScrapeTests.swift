@@ -191,6 +191,38 @@ final class FakeTarget: Sendable {
         #expect(times.contains { $0 % 200 == offset }, "stamped on the offset: \(times), offset \(offset)")
     }
 
+    /// A body past the event-loop limit is appended on the task pool; stopping the loop while
+    /// one is being appended waits for it, then marks the target's series stale.
+    @Test func largeBodiesAreAppendedOffTheEventLoop() async throws {
+        let target = await FakeTarget()
+        defer { target.stop() }
+        let body = (0..<30_000).map { "big_metric{id=\"\($0)\",pad=\"aaaaaaaaaa\"} \($0)\n" }.joined()
+        #expect(body.utf8.count > ScrapeTicker.inlineLimit)
+        target.set(body)
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
+                                               metricsPath: "/metrics", params: [:], interval: 300, timeout: 5_000, relabel: []))
+        manager.apply(targets: [t])
+        var up = 0.0
+        for _ in 0..<100 where up == 0 {
+            try await Task.sleep(for: .milliseconds(100))
+            up = try instant(head, "up", at: ScrapeLoop.now()).values.first ?? 0
+        }
+        #expect(up == 1)
+        await manager.shutdown()
+        let q: HeadQuerier = head.querier(mint: 0, maxt: .max)
+        var set = q.select([.equal("__name__", "big_metric"), .equal("id", "29999")], hints: nil)
+        let found = set.next()
+        #expect(found)
+        var it = set.at().makeIterator()
+        var samples: [(Int64, Double)] = []
+        while it.next() { samples.append(it.at()) }
+        #expect(samples.first?.1 == 29_999)
+        #expect(samples.last?.1.isNaN == true, "stopping marks the series stale")
+        #expect(head.stats.series >= 30_000)
+    }
+
     @Test func labelLimitsFailTheScrape() async throws {
         let target = await FakeTarget()
         defer { target.stop() }

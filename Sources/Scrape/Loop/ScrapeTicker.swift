@@ -19,6 +19,8 @@ final class ScrapeTicker: @unchecked Sendable {
     private var scheduled: Scheduled<Void>?
     private var request: ScrapeLoop.Request?
     private var stopping = false
+    /// A large body is being appended on the task pool: stopping waits for it.
+    private var appending = false
     /// The last tick's nominal time: the next one comes strictly after it, even when a timer
     /// fired a little early and the scrape was quick.
     private var lastSlot = Int64.min
@@ -45,7 +47,7 @@ final class ScrapeTicker: @unchecked Sendable {
             self.scheduled?.cancel()
             self.scheduled = nil
             self.request?.cancel()
-            if self.request == nil { self.finish() }
+            if self.request == nil && !self.appending { self.finish() }
         }
     }
 
@@ -81,9 +83,13 @@ final class ScrapeTicker: @unchecked Sendable {
             self.request = nil
             guard !self.stopping else { return self.finish() }
             if case .success(let body) = result, body.bytes.count > Self.inlineLimit {
+                self.appending = true
                 Task {
                     self.loop.complete(result, at: time, started: started)
-                    self.eventLoop.execute { self.scheduleNext() }
+                    self.eventLoop.execute {
+                        self.appending = false
+                        self.scheduleNext()
+                    }
                 }
             } else {
                 self.loop.complete(result, at: time, started: started)
