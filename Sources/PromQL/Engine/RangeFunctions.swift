@@ -49,6 +49,7 @@ extension Evaluator {
             var resets: [Int] = []
             if counter { for j in values.indices.dropFirst() where values[j] < values[j - 1] { resets.append(j) } }
             var lo = 0, hi = 0, nextReset = 0
+            let rangeSeconds = Double(range) / 1000
             for k in 0..<steps {
                 let end = windowEnds[k], start = end - range
                 // Window ends only move forward (or stay put with @), so both bounds slide.
@@ -64,7 +65,9 @@ extension Evaluator {
                     while nextReset < resets.count && resets[nextReset] <= lo { nextReset += 1 }
                     w.mayHaveResets = nextReset < resets.count && resets[nextReset] < hi
                 }
-                let v = apply(f, w, p0.isEmpty ? 0 : p0[k], p1.isEmpty ? 0 : p1[k], stepTime: time(k))
+                // rate and increase straight to their computation: they are most of a dashboard.
+                let v = counter ? extrapolatedRate(w, counter: true, rate: f == .rate, rangeSeconds: rangeSeconds)
+                    : apply(f, w, p0.isEmpty ? 0 : p0[k], p1.isEmpty ? 0 : p1[k], stepTime: time(k))
                 if let v { y.set(k, v) }
             }
             return y.isEmpty ? nil : y
@@ -94,9 +97,9 @@ extension Evaluator {
     /// The function's value over one window; `p0`, `p1` are its scalar arguments at this step.
     func apply(_ f: RangeFunction, _ w: Window, _ p0: Double, _ p1: Double, stepTime: Int64) -> Double? {
         switch f {
-        case .rate: return extrapolatedRate(w, counter: true, rate: true)
-        case .increase: return extrapolatedRate(w, counter: true, rate: false)
-        case .delta: return extrapolatedRate(w, counter: false, rate: false)
+        case .rate: return extrapolatedRate(w, counter: true, rate: true, rangeSeconds: Double(w.range) / 1000)
+        case .increase: return extrapolatedRate(w, counter: true, rate: false, rangeSeconds: 0)
+        case .delta: return extrapolatedRate(w, counter: false, rate: false, rangeSeconds: 0)
         case .irate, .idelta:
             guard w.count >= 2 else { return nil }
             let last = w.vs[w.vs.endIndex - 1], previous = w.vs[w.vs.endIndex - 2]
@@ -156,8 +159,10 @@ extension Evaluator {
     }
 
     /// rate, increase and delta: the change over the window, corrected for counter resets and
-    /// extrapolated towards the window's edges (Prometheus' extrapolatedRate).
-    func extrapolatedRate(_ w: Window, counter: Bool, rate: Bool) -> Double? {
+    /// extrapolated towards the window's edges (Prometheus' extrapolatedRate). `rangeSeconds`
+    /// is the window's range in seconds (used by rate only; computed once per series).
+    @inline(__always)
+    func extrapolatedRate(_ w: Window, counter: Bool, rate: Bool, rangeSeconds: Double) -> Double? {
         guard w.count >= 2 else { return nil }
         let first = w.vs[w.vs.startIndex], last = w.vs[w.vs.endIndex - 1]
         let firstT = w.ts[w.ts.startIndex], lastT = w.ts[w.ts.endIndex - 1]
@@ -183,7 +188,7 @@ extension Evaluator {
         interval += durationToStart < threshold ? durationToStart : averageInterval / 2
         interval += durationToEnd < threshold ? durationToEnd : averageInterval / 2
         result *= interval / sampled
-        if rate { result /= Double(w.range) / 1000 }
+        if rate { result /= rangeSeconds }
         return result
     }
 
