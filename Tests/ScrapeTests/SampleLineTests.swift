@@ -57,6 +57,26 @@ import TSDB
         #expect(cache.count == 3 && cache.ref(for: Array("d".utf8)[...]) == nil)
     }
 
+    /// Retaining some entries keeps their keys, refs, marks and order; the rest are gone.
+    @Test func retainKeepsWhatItKeeps() {
+        var cache = SeriesTextCache()
+        for i in 0..<1000 { cache.insert(Array("m{i=\"\(i)\"}".utf8)[...], SeriesRef(i), dropped: i % 7 == 0, seen: i % 3) }
+        cache.retain { $0.lastSeen != 0 }
+        #expect(cache.count == 666)
+        for i in 0..<1000 {
+            let key = Array("m{i=\"\(i)\"}".utf8)[...]
+            if i % 3 == 0 {
+                #expect(cache.index(of: key) == nil)
+            } else {
+                let e = cache.index(of: key).map { cache.entries[$0] }
+                #expect(e?.ref == SeriesRef(i) && e?.dropped == (i % 7 == 0) && e?.lastSeen == i % 3)
+            }
+        }
+        let expected: [SeriesRef] = (0..<1000).filter { $0 % 3 != 0 }.map { SeriesRef($0) }
+        let refs: [SeriesRef] = cache.entries.map(\.ref)
+        #expect(refs == expected)
+    }
+
     /// A guessed index is only a shortcut: right or wrong, out of range or not, the answer is
     /// the one of a plain lookup.
     @Test func guessesNeverChangeTheAnswer() {

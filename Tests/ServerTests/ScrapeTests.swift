@@ -106,8 +106,8 @@ final class FakeTarget: Sendable {
         #expect(try instant(head, "om_total", at: 110_000).values.first == 3)
     }
 
-    /// A series the head dropped (it left the target long enough for truncation to take it)
-    /// is created again when the target brings it back, though its text is still cached.
+    /// A series the head dropped while its target was failing (long enough for truncation to
+    /// take it) is created again when the target is back, though its text is still cached.
     @Test func cachedSeriesComeBackAfterTheHeadDroppedThem() async throws {
         let target = await FakeTarget()
         defer { target.stop() }
@@ -119,10 +119,10 @@ final class FakeTarget: Sendable {
         let loop = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
         target.set("m 1\nkeep 1\n")
         await loop.scrapeOnce(at: 1_000)
-        target.set("keep 2\n")
-        await loop.scrapeOnce(at: 2_000)                // m goes stale
+        target.set("", status: .internalServerError)
+        await loop.scrapeOnce(at: 2_000)                // down: its series go stale
         _ = try head.chunksForBlock(mint: 0, maxt: 2_500)  // the range goes to a block...
-        head.truncate(before: 2_500)                    // ...and m, with nothing newer, leaves the head
+        head.truncate(before: 2_500)                    // ...and the series, with nothing newer, leave the head
         #expect(head.labels(of: try #require(loop.cache.ref(for: Array("m".utf8)[...]))) == nil)
         target.set("m 5\nkeep 3\n")
         await loop.scrapeOnce(at: 3_000)
@@ -133,6 +133,32 @@ final class FakeTarget: Sendable {
         target.set("m 6\nkeep 4\n")
         await loop.scrapeOnce(at: 4_000)                // through the new handle
         #expect(try instant(head, "m", at: 4_000).values.first == 6)
+    }
+
+    /// Series that leave a target get their stale marker, then leave the scrape cache: a target
+    /// whose series churn (a label that changes every scrape) keeps a cache of one scrape.
+    @Test func churningSeriesDoNotGrowTheCache() async throws {
+        let target = await FakeTarget()
+        defer { target.stop() }
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        defer { Task { await manager.shutdown() } }
+        var t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
+                                               metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 2_000, relabel: []))
+        t.metricRelabel = [try RelabelConfig(sourceLabels: ["__name__"], regex: "ignored", action: .drop)]
+        let loop = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        for k in 0..<20 {
+            target.set("requests{pod=\"p\(k)\"} \(k)\nrequests{pod=\"p\(k + 1)\"} \(k)\nignored{pod=\"p\(k)\"} 1\nsteady 1\n")
+            await loop.scrapeOnce(at: Int64(k + 1) * 1_000)
+            #expect(loop.health.health == "up")
+            #expect(loop.cache.count == 4, "scrape \(k): \(loop.cache.count) entries")
+        }
+        // p18 left with the last scrape: stale there; p19 and p20 are live; the dropped series is not stored.
+        let live = try instant(head, "requests", at: 20_000)
+        #expect(live.count == 2 && Set(live.keys.map { $0.contains("p19") || $0.contains("p20") }) == [true])
+        #expect(try instant(head, "steady", at: 20_000).values.first == 1)
+        #expect(try instant(head, "ignored", at: 20_000).isEmpty)
+        #expect(try instant(head, "scrape_series_added", at: 20_000).values.first == 1)
     }
 
     /// A sample the head refuses (older than what it has) is skipped; the rest of the scrape

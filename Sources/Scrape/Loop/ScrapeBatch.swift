@@ -48,9 +48,10 @@ struct ScrapeBatch {
         guess = i + 1
         cache.prefetch(guess)
         let e = cache.entries[i]
-        if e.dropped || e.lastSeen == current { return }
+        if e.lastSeen == current { return }        // a repeat within this body
         marks.append((i, e.lastSeen))
         cache.markSeen(i, scrape: current)
+        if e.dropped { return }
         kept += 1
         guard let handle = e.handle else { return }
         do throws(AppendError) {
@@ -69,7 +70,10 @@ struct ScrapeBatch {
     /// A sample of a series not cached yet: its labels parsed and relabeled, then cached.
     private mutating func appendNew(_ series: ArraySlice<UInt8>, _ t: Int64, _ value: Double) throws {
         guard let labels = try loop.finalLabels(series), !labels.isEmpty else {
-            cache.insert(series, 0, dropped: true)
+            if let i = cache.insert(series, 0, dropped: true, seen: current) {
+                guess = i + 1
+                marks.append((i, 0))
+            }
             return
         }
         kept += 1

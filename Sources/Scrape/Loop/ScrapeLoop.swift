@@ -157,9 +157,16 @@ public final class ScrapeLoop: @unchecked Sendable {
             throw error
         }
         // Series of the last scrape that are gone get a stale marker.
-        for e in batch.cache.entries where e.lastSeen == last && last > 0 && !e.dropped { try? app.append(e.ref, time, staleMarker) }
+        var gone = 0
+        for e in batch.cache.entries where e.lastSeen != batch.current {
+            gone += 1
+            if e.lastSeen == last && last > 0 && !e.dropped { try? app.append(e.ref, time, staleMarker) }
+        }
         for ref in uncachedPrevious.subtracting(batch.uncachedSeen) { try? app.append(ref, time, staleMarker) }
         try app.commit()
+        // Then they leave the cache, as in Prometheus: series churn does not grow it.
+        let current = batch.current
+        if gone > 0 { batch.cache.retain { $0.lastSeen == current } }
         scrapeNumber = batch.current
         uncachedPrevious = batch.uncachedSeen
         return (batch.scraped, batch.kept, batch.added)

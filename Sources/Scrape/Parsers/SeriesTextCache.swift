@@ -156,6 +156,17 @@ public struct SeriesTextCache: Sendable {
         owners[index] = handle.owner
     }
 
+    /// Keeps only the entries `keep` accepts, in their order (indexes change): a scrape loop
+    /// drops the series its target no longer has, so churn does not grow the cache forever.
+    public mutating func retain(where keep: (Entry) -> Bool) {
+        var kept = SeriesTextCache(capacity: capacity)
+        for i in entries.indices where keep(entries[i]) {
+            let e = entries[i]
+            kept.insert(key(i), e.ref, dropped: e.dropped, seen: e.lastSeen, handle: e.handle)
+        }
+        self = kept
+    }
+
     private mutating func place(_ entry: Int, hash h: UInt64) {
         var slot = Int(truncatingIfNeeded: h) & mask
         while slots[slot] != 0 { slot = (slot + 1) & mask }
