@@ -38,6 +38,20 @@ final class FakeTarget: Sendable {
     func stop() { task.cancel() }
 }
 
+/// The scrape target of a fake target's /metrics, with extra discovered labels.
+func scrapeTarget(_ target: FakeTarget, _ labels: [String: String] = [:], job: String = "j",
+                  interval: Int64 = 15_000, timeout: Int64 = 2_000) throws -> ScrapeTarget {
+    var discovered = labels
+    discovered["__address__"] = "127.0.0.1:\(target.port)"
+    return try #require(ScrapeTarget.make(discovered: Labels(discovered), job: job, scheme: "http", metricsPath: "/metrics",
+                                          params: [:], interval: interval, timeout: timeout, relabel: []))
+}
+
+/// A loop scraping `t` into `head` with the manager's client.
+func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> ScrapeLoop {
+    ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+}
+
 @Suite(.serialized) struct ScrapeLoopTests {
     func instant(_ head: Head, _ q: String, at t: Int64) throws -> [String: Double] {
         guard case .vector(let v) = try Engine().instantQuery(q, at: t, on: head) else { return [:] }
@@ -50,11 +64,9 @@ final class FakeTarget: Sendable {
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
         defer { Task { await manager.shutdown() } }
-        var t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)", "team": "x"]),
-                                               job: "node", scheme: "http", metricsPath: "/metrics", params: [:],
-                                               interval: 15_000, timeout: 2_000, relabel: []))
+        var t = try scrapeTarget(target, ["team": "x"], job: "node")
         t.sampleLimit = 3
-        let loop = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        let loop = scrapeLoop(t, head, manager)
         let instance = "127.0.0.1:\(target.port)"
 
         target.set("# TYPE a counter\na_total{code=\"200\"} 5\na_total{code=\"500\"} 1\nb{job=\"exported\"} 3 1000\n")
@@ -114,9 +126,8 @@ final class FakeTarget: Sendable {
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
         defer { Task { await manager.shutdown() } }
-        let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
-                                               metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 2_000, relabel: []))
-        let loop = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        let t = try scrapeTarget(target)
+        let loop = scrapeLoop(t, head, manager)
         target.set("m 1\nkeep 1\n")
         await loop.scrapeOnce(at: 1_000)
         target.set("", status: .internalServerError)
@@ -143,10 +154,9 @@ final class FakeTarget: Sendable {
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
         defer { Task { await manager.shutdown() } }
-        var t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
-                                               metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 2_000, relabel: []))
+        var t = try scrapeTarget(target)
         t.metricRelabel = [try RelabelConfig(sourceLabels: ["__name__"], regex: "ignored", action: .drop)]
-        let loop = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        let loop = scrapeLoop(t, head, manager)
         for k in 0..<20 {
             target.set("requests{pod=\"p\(k)\"} \(k)\nrequests{pod=\"p\(k + 1)\"} \(k)\nignored{pod=\"p\(k)\"} 1\nsteady 1\n")
             await loop.scrapeOnce(at: Int64(k + 1) * 1_000)
@@ -169,14 +179,13 @@ final class FakeTarget: Sendable {
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
         defer { Task { await manager.shutdown() } }
-        let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
-                                               metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 2_000, relabel: []))
+        let t = try scrapeTarget(target)
         target.set("old 1 5000\nnow 1\n")
-        let first = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        let first = scrapeLoop(t, head, manager)
         await first.scrapeOnce(at: 6_000)
         // A fresh loop (as after a restart) meets `old` with an older timestamp, first uncached...
         target.set("old 2 4000\nnow 2\n")
-        let second = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        let second = scrapeLoop(t, head, manager)
         await second.scrapeOnce(at: 7_000)
         #expect(second.health.health == "up")
         #expect(try instant(head, "now", at: 7_000).values.first == 2)
@@ -196,8 +205,7 @@ final class FakeTarget: Sendable {
         target.set("m 1\n")
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
-        let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
-                                               metricsPath: "/metrics", params: [:], interval: 200, timeout: 200, relabel: []))
+        let t = try scrapeTarget(target, interval: 200, timeout: 200)
         manager.apply(targets: [t])
         try await Task.sleep(for: .milliseconds(1500))
         await manager.shutdown()
@@ -213,7 +221,7 @@ final class FakeTarget: Sendable {
         #expect((3...8).contains(times.count), "\(times)")
         let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
         #expect(gaps.allSatisfy { $0 > 100 }, "no interval scraped twice: \(gaps)")
-        let offset = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test")).offset
+        let offset = scrapeLoop(t, head, manager).offset
         #expect(times.contains { $0 % 200 == offset }, "stamped on the offset: \(times), offset \(offset)")
     }
 
@@ -227,8 +235,7 @@ final class FakeTarget: Sendable {
         target.set(body)
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
-        let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
-                                               metricsPath: "/metrics", params: [:], interval: 300, timeout: 5_000, relabel: []))
+        let t = try scrapeTarget(target, interval: 300, timeout: 5_000)
         manager.apply(targets: [t])
         var up = 0.0
         for _ in 0..<100 where up == 0 {
@@ -255,10 +262,9 @@ final class FakeTarget: Sendable {
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
         defer { Task { await manager.shutdown() } }
-        var t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(target.port)"]), job: "j", scheme: "http",
-                                               metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 2_000, relabel: []))
+        var t = try scrapeTarget(target)
         t.labelValueLengthLimit = 5
-        let loop = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+        let loop = scrapeLoop(t, head, manager)
         target.set("m{short=\"abc\"} 1\n")
         await loop.scrapeOnce(at: 1_000)
         #expect(loop.health.health == "down", "the instance label is longer than 5")
@@ -372,7 +378,7 @@ final class FakeTarget: Sendable {
             let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(port)", "case": String(path.dropFirst())]),
                                                    job: "mixed", scheme: "http", metricsPath: path, params: [:],
                                                    interval: 15_000, timeout: 2_000, relabel: []))
-            loops[path] = ScrapeLoop(target: t, storage: head, client: manager.client, logger: Logger(label: "test"))
+            loops[path] = scrapeLoop(t, head, manager)
         }
         await withTaskGroup(of: Void.self) { group in
             for loop in loops.values { group.addTask { await loop.scrapeOnce(at: 1_000) } }

@@ -4,6 +4,15 @@ import Testing
 import Workloads
 
 /// Appends random scrape-like data: `series` series over `hours` hours at roughly `step` ms.
+/// A store in `dir` filled with random series every 30 s and compacted into blocks.
+func compactedRandomDB(in dir: String, seed: UInt64, series: Int, hours: Int64) throws -> DB {
+    var rng = SplitMix64(seed: seed)
+    let db = try DB.open(directory: dir)
+    try fillRandom(db, series: series, from: 0, hours: hours, step: 30_000, rng: &rng)
+    try db.compact()
+    return db
+}
+
 func fillRandom(_ db: DB, series count: Int, from start: Int64, hours: Int64, step: Int64, rng: inout SplitMix64) throws {
     let app = db.appender()
     var t = start
@@ -152,12 +161,9 @@ func smallOptions() -> DBOptions {
     }
 
     @Test func indexIsReadableWithSQL() throws {
-        var rng = SplitMix64(seed: 7)
         let dir = temporaryDirectory()
         defer { Files.remove(dir) }
-        let db = try DB.open(directory: dir)
-        try fillRandom(db, series: 4, from: 0, hours: 4, step: 30_000, rng: &rng)
-        try db.compact()
+        let db = try compactedRandomDB(in: dir, seed: 7, series: 4, hours: 4)
         let block = try #require(db.blocks.first)
         let sql = try SQLiteDatabase(path: block.directory + "/index.db", readOnly: true)
         let s = try sql.prepare("SELECT labels FROM series_readable ORDER BY id")
@@ -174,12 +180,9 @@ func smallOptions() -> DBOptions {
 
     @Test(arguments: ["meta", "index", "chunks", "chunkbytes"])
     func damagedBlockIsReportedAndLeftOut(_ damage: String) throws {
-        var rng = SplitMix64(seed: 13)
         let dir = temporaryDirectory()
         defer { Files.remove(dir) }
-        var db = try DB.open(directory: dir)
-        try fillRandom(db, series: 5, from: 0, hours: 8, step: 30_000, rng: &rng)
-        try db.compact()
+        var db = try compactedRandomDB(in: dir, seed: 13, series: 5, hours: 8)
         let victim = try #require(db.blocks.first)
         let healthy = db.blocks.dropFirst().map(\.meta.ulid)
         db.close()
@@ -242,12 +245,9 @@ func smallOptions() -> DBOptions {
 
     /// A block whose index holds JSON labels (as written before) serves the same samples.
     @Test func blocksWithJSONLabelsServeTheSameData() throws {
-        var rng = SplitMix64(seed: 17)
         let dir = temporaryDirectory()
         defer { Files.remove(dir) }
-        var db = try DB.open(directory: dir)
-        try fillRandom(db, series: 6, from: 0, hours: 4, step: 30_000, rng: &rng)
-        try db.compact()
+        var db = try compactedRandomDB(in: dir, seed: 17, series: 6, hours: 4)
         let before = dump(db)
         let blocks = db.blocks.map(\.directory)
         db.close()

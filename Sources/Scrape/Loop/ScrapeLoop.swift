@@ -39,6 +39,7 @@ public final class ScrapeLoop: @unchecked Sendable {
 
     public init(target: ScrapeTarget, storage: any Appendable, client: HTTPClient, logger: Logger) {
         self.target = target
+        offset = Int64(Labels(target.labels.pairs + [Label("__url__", target.url)]).stableHash % UInt64(max(target.interval, 1)))
         self.storage = storage
         self.client = client
         self.logger = logger
@@ -52,9 +53,7 @@ public final class ScrapeLoop: @unchecked Sendable {
     static let accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 
     /// The offset of this target's scrapes within the interval, stable across restarts.
-    var offset: Int64 {
-        Int64(Labels(target.labels.pairs + [Label("__url__", target.url)]).stableHash % UInt64(max(target.interval, 1)))
-    }
+    let offset: Int64
 
     /// Milliseconds since the epoch.
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -56,6 +56,13 @@ public struct TextParser {
         case metadata(TextEntry)
     }
 
+    /// What one line of the body holds: a sample, the trimmed range of a comment, or nothing.
+    private enum Scanned {
+        case sample(Line)
+        case comment(Range<Int>)
+        case blank
+    }
+
     /// The next entry as a `Line` (see `next(known:)`).
     mutating func nextLine(known: (UnsafeBufferPointer<UInt8>) -> Int?) throws(ExpositionError) -> Line? {
         while offset < body.count {
@@ -65,12 +72,13 @@ public struct TextParser {
             lineNumber += 1
             let number = lineNumber
             var matched = false
-            let sample = try body.withUnsafeBufferPointer { (b) throws(ExpositionError) -> Line? in
+            let scanned = try body.withUnsafeBufferPointer { (b) throws(ExpositionError) -> Scanned in
                 var stop = end
                 if stop > start && b[stop - 1] == 13 { stop -= 1 }
                 var first = start
                 while first < stop && (b[first] == 32 || b[first] == 9) { first += 1 }
-                guard first < stop, b[first] != UInt8(ascii: "#") else { return nil }
+                guard first < stop else { return .blank }
+                guard b[first] != UInt8(ascii: "#") else { return .comment(first..<stop) }
                 let line = UnsafeBufferPointer(rebasing: b[first..<stop])
                 let fast = known(line).flatMap { SampleLineParser.seriesEnd(line, known: $0) }
                 matched = fast != nil
@@ -79,21 +87,21 @@ public struct TextParser {
                 }
                 do throws(SampleLineError) {
                     let (value, timestamp) = try SampleLineParser.valueAndTimestamp(UnsafeBufferPointer(rebasing: line[split...]))
-                    return .sample(series: first..<(first + split), value: value, timestamp: timestamp)
+                    return .sample(.sample(series: first..<(first + split), value: value, timestamp: timestamp))
                 } catch {
                     throw ExpositionError(line: number, message: error.message)
                 }
             }
             matchedKnown = matched
-            if let sample { return sample }
-            // Blank or comment.
-            var line = body[start..<end]
-            if line.last == 13 { line = line.dropLast() }
-            guard let first = line.firstIndex(where: { $0 != 32 && $0 != 9 }) else { continue }
-            if yieldsMetadata {
-                if let m = metadata(line[first...]) { return .metadata(m) }
-            } else {
-                commentDigest = (commentDigest ^ SeriesTextCache.hash(line)) &* 0x9E37_79B9_7F4A_7C15
+            switch scanned {
+            case .sample(let sample): return sample
+            case .comment(let comment):
+                if yieldsMetadata {
+                    if let m = metadata(body[comment]) { return .metadata(m) }
+                } else {
+                    commentDigest = (commentDigest ^ SeriesTextCache.hash(body[comment])) &* 0x9E37_79B9_7F4A_7C15
+                }
+            case .blank: continue
             }
         }
         return nil
@@ -108,18 +116,13 @@ public struct TextParser {
         }
     }
 
-    /// Every `# TYPE`, `# HELP` and `# UNIT` entry of a body, in order (malformed sample lines
-    /// are not looked at).
+    /// Every `# TYPE`, `# HELP` and `# UNIT` entry of a body, in order, up to its first
+    /// malformed line (a scrape reads them from bodies that parsed).
     public static func metadata(of body: [UInt8]) -> [TextEntry] {
         var parser = TextParser(body)
         var out: [TextEntry] = []
-        while parser.offset < body.count {
-            let start = parser.offset
-            let end = parser.lineEnd(from: start)
-            parser.offset = end + 1
-            let line = body[start..<end]
-            guard let first = line.firstIndex(where: { $0 != 32 && $0 != 9 }), line[first] == UInt8(ascii: "#") else { continue }
-            if let m = parser.metadata(line[first...].last == 13 ? line[first...].dropLast() : line[first...]) { out.append(m) }
+        while let line = try? parser.nextLine(known: { _ in nil }) {
+            if case .metadata(let m) = line { out.append(m) }
         }
         return out
     }

@@ -37,11 +37,7 @@ public final class HeadAppender: Appender {
 
     @discardableResult
     public func append(_ labels: Labels, _ t: Int64, _ v: Double) throws(AppendError) -> SeriesRef {
-        guard !labels.isEmpty else { throw .emptyLabels }
-        return try head.withSeries(labels: labels) { (s) throws(AppendError) -> SeriesRef in
-            try reserve(s, t, v)
-            return s.ref
-        }
+        try appendReturningHandle(labels, t, v).ref
     }
 
     public func append(_ ref: SeriesRef, _ t: Int64, _ v: Double) throws(AppendError) {
@@ -159,7 +155,7 @@ public final class HeadAppender: Appender {
 
     public func rollback() {
         for p in pending {
-            head.stripes.withLock(head.stripe(of: p.ref)) { _ in p.series.pendingMaxTime = .min }
+            withStripeLock(of: p.ref) { p.unmanaged._withUnsafeGuaranteedRef { $0.pendingMaxTime = .min } }
         }
         pending.removeAll(keepingCapacity: true)
     }
