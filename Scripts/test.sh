@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Sextant's test command (README's and CI's): installs every system package the build and the
+# tests need, with apt-get and only when missing, then runs the test suites. Exits non-zero
+# when anything fails.
+#
+#   Scripts/test.sh              every suite
+#   Scripts/test.sh --no-install  skip the package check (a machine set up by hand)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# What the build links and what the tests start, by Debian package:
+#   zlib1g-dev, libsqlite3-dev   zlib (CRC, gzip) and SQLite (block index), linked
+#   prometheus                    promtool, which the API tests query Sextant with
+#   prometheus-node-exporter      a real exporter the scrape tests scrape
+#   openssl                       certificates for the TLS scrape tests
+packages=(
+    zlib1g-dev libsqlite3-dev
+    prometheus prometheus-node-exporter
+    openssl
+)
+
+install=1
+for arg in "$@"; do
+    case "$arg" in
+        --no-install) install=0 ;;
+        *) echo "usage: Scripts/test.sh [--no-install]" >&2; exit 2 ;;
+    esac
+done
+
+install_missing() {
+    local missing=()
+    for pkg in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "Scripts/test.sh: installing ${missing[*]}" >&2
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -q
+    # Packages that ship a daemon (prometheus, the node exporter) must not start one here.
+    DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+[ "$install" -eq 1 ] && install_missing
+
+swift test
