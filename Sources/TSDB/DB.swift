@@ -112,7 +112,7 @@ public final class DB: Sendable {
             }
         }
         let merged = Set(blocks.flatMap(\.meta.compaction.parents))
-        if !readOnly { for b in blocks where merged.contains(b.meta.ulid) { Files.remove(b.directory) } }
+        if !readOnly { for b in blocks where merged.contains(b.meta.ulid) { b.removeWhenReleased() } }
         blocks.removeAll { merged.contains($0.meta.ulid) }
         blocks.sort { $0.meta.minTime < $1.meta.minTime }
         return (blocks, problems)
@@ -124,16 +124,10 @@ public final class DB: Sendable {
     /// The blocks, oldest first.
     public var blocks: [Block] { blockList.withLock { $0 } }
 
-    /// A querier over everything stored in [mint, maxt]: the head and the overlapping blocks.
+    /// A querier over everything stored in [mint, maxt]: the head and the overlapping blocks,
+    /// each answer read from one consistent view of them (see `StoreQuerier`).
     public func querier(mint: Int64, maxt: Int64) -> any Querier {
-        Self.querier(head: head, blocks: blocks, mint: mint, maxt: maxt)
-    }
-
-    /// A querier over a head and the blocks overlapping [mint, maxt].
-    static func querier(head: Head, blocks: [Block], mint: Int64, maxt: Int64) -> any Querier {
-        let overlapping = blocks.filter { $0.meta.maxTime > mint && $0.meta.minTime <= maxt }
-        return MergeQuerier(head: head.querier(mint: mint, maxt: maxt),
-                            blocks: overlapping.map { $0.querier(mint: mint, maxt: maxt) }, mint: mint, maxt: maxt)
+        StoreQuerier(head: head, blocks: { [self] in blocks }, mint: mint, maxt: maxt)
     }
 
     /// Cuts the head into blocks while it spans more than 1.5 block ranges, merges blocks,
@@ -192,7 +186,7 @@ public final class DB: Sendable {
                 list.append(merged)
                 list.sort { $0.meta.minTime < $1.meta.minTime }
             }
-            for b in group { Files.remove(b.directory) }
+            for b in group { b.removeWhenReleased() }
             logger.info("compacted \(group.count) blocks into \(meta.ulid) (level \(meta.compaction.level))")
         }
     }
@@ -212,7 +206,7 @@ public final class DB: Sendable {
         let ids = Set(doomed.map(\.meta.ulid))
         blockList.withLock { $0.removeAll { ids.contains($0.meta.ulid) } }
         for b in doomed {
-            Files.remove(b.directory)
+            b.removeWhenReleased()
             logger.info("retention deleted block \(b.meta.ulid) [\(b.meta.minTime), \(b.meta.maxTime))")
         }
     }
@@ -243,7 +237,7 @@ public final class DB: Sendable {
                     list.append(clean)
                     list.sort { $0.meta.minTime < $1.meta.minTime }
                 }
-                Files.remove(b.directory)
+                b.removeWhenReleased()
                 logger.info("rewrote block \(b.meta.ulid) without its deleted samples as \(meta.ulid)")
             }
         }

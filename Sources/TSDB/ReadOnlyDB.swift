@@ -42,7 +42,7 @@ public final class ReadOnlyDB: Sendable {
 
     /// A querier over everything stored in [mint, maxt].
     public func querier(mint: Int64, maxt: Int64) -> any Querier {
-        DB.querier(head: head, blocks: blocks, mint: mint, maxt: maxt)
+        StoreQuerier.merge(head: head, blocks: blocks, mint: mint, maxt: maxt)
     }
 }
 

@@ -37,11 +37,14 @@ func read(_ q: any Querier, _ matchers: [LabelMatcher]) -> [(Labels, [(Int64, Do
     }
 
     /// A handle appends like a ref; once truncation drops its series, appending through it
-    /// fails with `unknownSeriesRef` and appending by labels makes a new series.
+    /// fails with `unknownSeriesRef` and appending by labels makes a new series. The test
+    /// keeps the handle's owner, as every holder of a handle must (SeriesLifetime.swift).
     @Test func handlesAppendUntilTheirSeriesIsDropped() throws {
         let head = Head()
         let app = head.appender()
         let handle = try app.appendReturningHandle(series("m"), 1000, 1)
+        let owner = handle.owner
+        defer { withExtendedLifetime(owner) {} }
         try app.append(handle, 2000, 2)
         #expect(throws: AppendError.outOfOrderSample) { try app.append(handle, 1500, 9) }
         try app.commit()

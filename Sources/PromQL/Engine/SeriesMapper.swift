@@ -15,30 +15,28 @@ struct SeriesMapper {
         // Four shares per core, so a core that finishes early takes another share.
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let workers = series.count >= context.options.parallelSeriesThreshold ? max(1, min(cores * 4, series.count / 64, 64)) : 1
-        var results = [[T]](repeating: [], count: workers)
-        var failures = [QueryError?](repeating: nil, count: workers)
         let share = (series.count + workers - 1) / max(workers, 1)
         let budget = context.options.maxSamples - context.samples
         let deadline = context.deadline
-        results.withUnsafeMutableBufferPointer { resultSlots in
-            failures.withUnsafeMutableBufferPointer { failureSlots in
-                let results = resultSlots, failures = failureSlots
-                withoutActuallyEscaping(transform) { transform in
-                    // Each worker writes only its own slot of `results` and `failures`.
-                    let work = UncheckedSendable { (w: Int) in
-                        let range = min(w * share, series.count)..<min((w + 1) * share, series.count)
-                        do throws(QueryError) {
-                            results[w] = try mapRange(series[range], budget: budget, deadline: deadline, transform)
-                        } catch {
-                            failures[w] = error
-                        }
-                    }
-                    if workers == 1 { work.value(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work.value($0) } }
-                }
+        // Each worker reads its own contiguous share of `series` (immutable here) and returns
+        // its results; `transform` keeps no state between calls.
+        let parts = Parallel.map(workers) { w -> Result<[T], QueryError> in
+            let range = min(w * share, series.count)..<min((w + 1) * share, series.count)
+            do throws(QueryError) {
+                return .success(try mapRange(series[range], budget: budget, deadline: deadline, transform))
+            } catch {
+                return .failure(error)
             }
         }
-        if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
-        return workers == 1 ? results[0] : results.flatMap { $0 }
+        if parts.count == 1 { return try parts[0].get() }
+        var out: [T] = []
+        for part in parts {
+            switch part {
+            case .success(let values): out += values
+            case .failure(let error): throw error
+            }
+        }
+        return out
     }
 
     func mapRange<T>(_ series: ArraySlice<any Series>, budget: Int, deadline: ContinuousClock.Instant,
@@ -75,8 +73,3 @@ extension Evaluator {
     }
 }
 
-/// A value handed to worker threads whose safety the code around it guarantees.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

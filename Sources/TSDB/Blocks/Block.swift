@@ -3,12 +3,18 @@ import Synchronization
 
 /// An immutable on-disk block: `meta.json`, `index.db` (SQLite) and `chunks/` (memory-mapped),
 /// plus `tombstones.json`, the one file that changes (deletions, rewritten atomically).
+///
+/// Ownership: everything but the tombstones is immutable after `open`; the tombstones are
+/// owned by their `Mutex`. A block that compaction or retention replaced is only marked
+/// (`removeWhenReleased`): its directory is deleted when the last reference goes, so a query
+/// that took the block before it was replaced reads it to the end.
 public final class Block: Sendable {
     public let directory: String
     public let meta: BlockMeta
     let index: BlockIndexReader
     let chunkFiles: ChunkFileReader
     let tombstones: Mutex<[SeriesRef: [DeletedInterval]]>
+    private let obsolete = Atomic<Bool>(false)
 
     /// Opens a block, checking that each of its three parts is present and readable.
     public static func open(directory: String) throws(BlockError) -> Block {
@@ -28,6 +34,16 @@ public final class Block: Sendable {
         self.index = index
         self.chunkFiles = chunkFiles
         self.tombstones = Mutex(tombstones)
+    }
+
+    deinit {
+        if obsolete.load(ordering: .acquiring) { Files.remove(directory) }
+    }
+
+    /// Deletes the block's directory once nothing references the block any more: the store
+    /// has dropped it from its list, and queries still reading it finish first.
+    func removeWhenReleased() {
+        obsolete.store(true, ordering: .releasing)
     }
 
     /// Whether any series of the block has deleted ranges.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Why a block could not be opened or read.
 public enum BlockError: Error, Sendable, CustomStringConvertible {
@@ -220,146 +221,203 @@ final class BlockIndexWriter {
     }
 }
 
-/// Reads a block's `index.db` (read-only, statements serialized by a lock).
-final class BlockIndexReader: @unchecked Sendable {
+/// One read-only SQLite connection to a block index with its prepared statements.
+///
+/// Ownership: SQLite connections are opened NOMUTEX, so a connection and its statements are
+/// touched by one thread at a time: the thread that checked it out of `BlockIndexReader`'s
+/// pool, from checkout to check-in, statement resets included.
+final class IndexConnection: @unchecked Sendable {
     let db: SQLiteDatabase
-    let lock = NSLock()
-    let postingsStatement: SQLiteStatement
-    let valuesStatement: SQLiteStatement
-    let namesStatement: SQLiteStatement
-    let seriesStatement: SQLiteStatement
-    let seriesRangeStatement: SQLiteStatement
-    let symbolStatement: SQLiteStatement
+    let postings: SQLiteStatement
+    let values: SQLiteStatement
+    let names: SQLiteStatement
+    let series: SQLiteStatement
+    let seriesRange: SQLiteStatement
+    let symbols: SQLiteStatement
+
+    init(path: String) throws(SQLiteError) {
+        db = try SQLiteDatabase(path: path, readOnly: true)
+        postings = try db.prepare("""
+            SELECT p.series FROM postings p JOIN symbols n ON n.id = p.name JOIN symbols v ON v.id = p.value
+            WHERE n.symbol = ? AND v.symbol = ?
+            """)
+        values = try db.prepare("""
+            SELECT v.symbol FROM postings p JOIN symbols n ON n.id = p.name JOIN symbols v ON v.id = p.value
+            WHERE n.symbol = ?
+            """)
+        names = try db.prepare("SELECT DISTINCT n.symbol FROM postings p JOIN symbols n ON n.id = p.name")
+        series = try db.prepare("SELECT labels, chunks FROM series WHERE id = ?")
+        seriesRange = try db.prepare("SELECT id, labels, chunks FROM series WHERE id BETWEEN ? AND ? ORDER BY id")
+        symbols = try db.prepare("SELECT symbol FROM symbols ORDER BY id")
+    }
+
+    /// Runs `body` with `statement` and resets it afterwards, whatever `body` does.
+    func using<R, E: Error>(_ statement: SQLiteStatement, _ body: (SQLiteStatement) throws(E) -> R) throws(E) -> R {
+        defer { statement.reset() }
+        return try body(statement)
+    }
+}
+
+/// Reads a block's `index.db`.
+///
+/// Ownership: `path`, `seriesCount` and the symbol table (once loaded) are immutable. The
+/// connections are owned by `pool`'s lock while idle and by one thread while checked out (see
+/// `IndexConnection`), so queries on many threads read the same block side by side. The
+/// symbol table is loaded once, under `symbolTable`'s lock, then shared read-only.
+final class BlockIndexReader: Sendable {
+    let path: String
     let seriesCount: Int
+    private let pool: Mutex<[IndexConnection]>
+    private let symbolTable = Mutex<[String]?>(nil)
+    /// Idle connections kept for reuse; more are closed when checked in.
+    static let maxIdleConnections = 8
 
     init(path: String, expectedSeries: Int) throws(BlockError) {
+        self.path = path
+        let first: IndexConnection
         do {
             guard Files.exists(path) else { throw SQLiteError(code: 14, message: "\(path): missing") }
-            db = try SQLiteDatabase(path: path, readOnly: true)
-            postingsStatement = try db.prepare("""
-                SELECT p.series FROM postings p JOIN symbols n ON n.id = p.name JOIN symbols v ON v.id = p.value
-                WHERE n.symbol = ? AND v.symbol = ?
-                """)
-            valuesStatement = try db.prepare("""
-                SELECT v.symbol FROM postings p JOIN symbols n ON n.id = p.name JOIN symbols v ON v.id = p.value
-                WHERE n.symbol = ?
-                """)
-            namesStatement = try db.prepare("SELECT DISTINCT n.symbol FROM postings p JOIN symbols n ON n.id = p.name")
-            seriesStatement = try db.prepare("SELECT labels, chunks FROM series WHERE id = ?")
-            seriesRangeStatement = try db.prepare("SELECT id, labels, chunks FROM series WHERE id BETWEEN ? AND ? ORDER BY id")
-            symbolStatement = try db.prepare("SELECT symbol FROM symbols ORDER BY id")
-            let count = try db.prepare("SELECT count(*) FROM series")
+            first = try IndexConnection(path: path)
+            let count = try first.db.prepare("SELECT count(*) FROM series")
             _ = try count.step()
             seriesCount = Int(count.int64(0))
         } catch {
             throw .index("\(error)")
         }
+        pool = Mutex([first])
         guard seriesCount == expectedSeries else {
             throw .index("\(path) has \(seriesCount) series, meta.json says \(expectedSeries)")
         }
     }
 
+    /// Runs `body` with a connection of this thread's own: an idle one from the pool or a new
+    /// one, checked in again afterwards.
+    private func withConnection<R>(_ body: (IndexConnection) throws(BlockError) -> R) throws(BlockError) -> R {
+        let idle = pool.withLock { $0.popLast() }
+        let connection: IndexConnection
+        if let idle {
+            connection = idle
+        } else {
+            do { connection = try IndexConnection(path: path) } catch { throw .index(error.description) }
+        }
+        defer {
+            pool.withLock { if $0.count < Self.maxIdleConnections { $0.append(connection) } }
+        }
+        return try body(connection)
+    }
+
+    /// Symbols by id (dense from 0), read on first use and shared from then on.
+    private func symbols(_ c: IndexConnection) -> [String] {
+        symbolTable.withLock { table in
+            if let table { return table }
+            var all: [String] = []
+            c.using(c.symbols) { s in
+                while (try? s.step()) == true { all.append(s.text(0)) }
+            }
+            table = all
+            return all
+        }
+    }
+
     func series(_ id: SeriesRef) throws(BlockError) -> (Labels, [BlockChunkRef]) {
-        lock.lock()
-        defer { lock.unlock(); seriesStatement.reset() }
-        seriesStatement.bind(1, Int64(id))
-        do {
-            guard try seriesStatement.step() else { throw BlockError.index("series \(id) missing") }
-        } catch let e as SQLiteError {
-            throw BlockError.index(e.description)
-        } catch {
-            throw error as? BlockError ?? .index("\(error)")
+        try withConnection { (c) throws(BlockError) in try series(id, c) }
+    }
+
+    private func series(_ id: SeriesRef, _ c: IndexConnection) throws(BlockError) -> (Labels, [BlockChunkRef]) {
+        let symbols = symbols(c)
+        return try c.using(c.series) { (statement) throws(BlockError) in
+            statement.bind(1, Int64(bitPattern: id))
+            let found: Bool
+            do throws(SQLiteError) { found = try statement.step() } catch { throw .index(error.description) }
+            guard found else { throw .index("series \(id) missing") }
+            guard let labels = Self.labels(statement, column: 0, symbols),
+                  let chunks = BlockIndexSchema.decodeChunks(statement.blob(1)) else {
+                throw .index("series \(id) is malformed")
+            }
+            return (labels, chunks)
         }
-        guard let labels = labels(seriesStatement, column: 0),
-              let chunks = BlockIndexSchema.decodeChunks(seriesStatement.blob(1)) else {
-            throw .index("series \(id) is malformed")
-        }
-        return (labels, chunks)
     }
 
     /// The series with these ids (sorted), in order: dense lists are read in one sequential
     /// scan of the id range, sparse ones one row at a time.
     func series(_ ids: [SeriesRef]) throws(BlockError) -> [(Labels, [BlockChunkRef])] {
         guard let first = ids.first, let last = ids.last else { return [] }
-        guard ids.count >= 64, UInt64(ids.count) * 4 >= last - first else {
+        return try withConnection { (c) throws(BlockError) in
             var out: [(Labels, [BlockChunkRef])] = []
             out.reserveCapacity(ids.count)
-            for id in ids { out.append(try series(id)) }
+            guard ids.count >= 64, UInt64(ids.count) * 4 >= last &- first else {
+                for id in ids { out.append(try series(id, c)) }
+                return out
+            }
+            let symbols = symbols(c)
+            try c.using(c.seriesRange) { (statement) throws(BlockError) in
+                statement.bind(1, Int64(bitPattern: first))
+                statement.bind(2, Int64(bitPattern: last))
+                var next = 0
+                do {
+                    while next < ids.count, try statement.step() {
+                        let id = SeriesRef(bitPattern: statement.int64(0))
+                        guard id == ids[next] else { continue }
+                        guard let labels = Self.labels(statement, column: 1, symbols),
+                              let chunks = BlockIndexSchema.decodeChunks(statement.blob(2)) else {
+                            throw BlockError.index("series \(id) is malformed")
+                        }
+                        out.append((labels, chunks))
+                        next += 1
+                    }
+                } catch let e as SQLiteError {
+                    throw .index(e.description)
+                } catch {
+                    throw error as? BlockError ?? .index("\(error)")
+                }
+                guard next == ids.count else { throw .index("series \(ids[next]) missing") }
+            }
             return out
         }
-        lock.lock()
-        defer { lock.unlock(); seriesRangeStatement.reset() }
-        seriesRangeStatement.bind(1, Int64(first))
-        seriesRangeStatement.bind(2, Int64(last))
-        var out: [(Labels, [BlockChunkRef])] = []
-        out.reserveCapacity(ids.count)
-        var next = 0
-        do {
-            while next < ids.count, try seriesRangeStatement.step() {
-                let id = SeriesRef(seriesRangeStatement.int64(0))
-                guard id == ids[next] else { continue }
-                guard let labels = labels(seriesRangeStatement, column: 1),
-                      let chunks = BlockIndexSchema.decodeChunks(seriesRangeStatement.blob(2)) else {
-                    throw BlockError.index("series \(id) is malformed")
-                }
-                out.append((labels, chunks))
-                next += 1
-            }
-        } catch let e as SQLiteError {
-            throw BlockError.index(e.description)
-        } catch {
-            throw error as? BlockError ?? .index("\(error)")
-        }
-        guard next == ids.count else { throw .index("series \(ids[next]) missing") }
-        return out
     }
 
     /// The labels column of a series row: uvarint ids, or JSON text in indexes written before.
-    private func labels(_ row: SQLiteStatement, column: Int32) -> Labels? {
-        row.isText(column) ? BlockIndexSchema.decodeLabels(json: row.text(column), symbol: symbol)
+    private static func labels(_ row: SQLiteStatement, column: Int32, _ symbols: [String]) -> Labels? {
+        let symbol = { (id: Int64) -> String? in id >= 0 && id < symbols.count ? symbols[Int(id)] : nil }
+        return row.isText(column) ? BlockIndexSchema.decodeLabels(json: row.text(column), symbol: symbol)
             : BlockIndexSchema.decodeLabels(row.blob(column), symbol: symbol)
     }
 
-    /// Symbols by id (dense from 0), read on first use (called under `lock`).
-    private var symbols: [String]?
-
-    private func symbol(_ id: Int64) -> String? {
-        if symbols == nil {
-            var all: [String] = []
-            while (try? symbolStatement.step()) == true { all.append(symbolStatement.text(0)) }
-            symbolStatement.reset()
-            symbols = all
-        }
-        guard let symbols, id >= 0, id < symbols.count else { return nil }
-        return symbols[Int(id)]
-    }
-
     func labelNames() -> [String] {
-        lock.lock()
-        defer { lock.unlock(); namesStatement.reset() }
-        var out: [String] = []
-        while (try? namesStatement.step()) == true { out.append(namesStatement.text(0)) }
-        return out.sorted()
+        let names = try? withConnection { c in
+            c.using(c.names) { s in
+                var out: [String] = []
+                while (try? s.step()) == true { out.append(s.text(0)) }
+                return out
+            }
+        }
+        return (names ?? []).sorted()
     }
 }
 
 extension BlockIndexReader: PostingsIndex {
     func postings(name: String, value: String) -> [SeriesRef] {
-        lock.lock()
-        defer { lock.unlock(); postingsStatement.reset() }
-        postingsStatement.bind(1, name)
-        postingsStatement.bind(2, value)
-        guard (try? postingsStatement.step()) == true else { return [] }
-        return BlockIndexSchema.decodeRefs(postingsStatement.blob(0))
+        let refs = try? withConnection { c in
+            c.using(c.postings) { s -> [SeriesRef] in
+                s.bind(1, name)
+                s.bind(2, value)
+                guard (try? s.step()) == true else { return [] }
+                return BlockIndexSchema.decodeRefs(s.blob(0))
+            }
+        }
+        return refs ?? []
     }
 
     func labelValues(name: String) -> [String] {
-        lock.lock()
-        defer { lock.unlock(); valuesStatement.reset() }
-        valuesStatement.bind(1, name)
-        var out: [String] = []
-        while (try? valuesStatement.step()) == true { out.append(valuesStatement.text(0)) }
-        return out
+        let values = try? withConnection { c in
+            c.using(c.values) { s -> [String] in
+                s.bind(1, name)
+                var out: [String] = []
+                while (try? s.step()) == true { out.append(s.text(0)) }
+                return out
+            }
+        }
+        return values ?? []
     }
 
     func allPostings() -> [SeriesRef] {

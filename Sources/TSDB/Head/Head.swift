@@ -14,16 +14,18 @@ public final class Head: Sendable {
     let postings = MemPostings()
     let symbols = SymbolTable()
     let counters = HeadCounters()
-    /// The log commits are written to before they become visible; set once by `DB.open`
-    /// after replay, before any appender exists.
+    /// The log commits are written to before they become visible. Set once by `DB.open`
+    /// after replay, before the head is shared with any other thread (the DB's publication
+    /// orders the write before every read); never changed after.
     nonisolated(unsafe) var wal: WAL?
     /// Samples older than this are rejected: their time range is in blocks already.
     let minValidTime = Atomic<Int64>(.min)
     /// Held shared by commits while they apply samples (see `CommitGate`).
     let commitGate = CommitGate()
-    /// Series removed by the last truncation, kept alive until the next one.
-    let graveyard = Mutex<[MemSeries]>([])
+    /// Truncations begun so far; queries read again when it moves (see `StoreQuerier`).
+    let truncations = Atomic<UInt64>(0)
 
+    /// One stripe's series (see SeriesLifetime.swift), owned by the stripe's lock.
     struct Stripe {
         /// Lookup by ref without reference counting; `byHash` holds the strong references.
         var byRef: [SeriesRef: Unmanaged<MemSeries>] = [:]
@@ -31,7 +33,8 @@ public final class Head: Sendable {
     }
 
     /// The stripes, each behind its own lock, in one allocation (no reference counting on
-    /// the append path).
+    /// the append path). The pointer and count are immutable; each stripe's state is owned by
+    /// its `Mutex`.
     final class StripeTable: @unchecked Sendable {
         let locks: UnsafeMutablePointer<Mutex<Stripe>>
         let count: Int

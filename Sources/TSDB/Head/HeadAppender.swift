@@ -7,8 +7,8 @@ public final class HeadAppender: Appender {
     let head: Head
     var pending: [PendingSample] = []
 
-    /// A buffered sample. Series are never freed while the head holds them, and the head
-    /// outlives its appenders, so the reference is kept unretained on this hot path.
+    /// A buffered sample. Its series is pinned in the head until commit or rollback (see
+    /// SeriesLifetime.swift), so the reference is kept unretained on this hot path.
     struct PendingSample {
         let unmanaged: Unmanaged<MemSeries>
         /// The series' ref, kept here so that logging does not touch the series again.
@@ -27,6 +27,11 @@ public final class HeadAppender: Appender {
         self.head = head
         stripeLocks = head.stripes.locks
         pending.reserveCapacity(256)
+    }
+
+    /// An appender dropped with samples pending releases their series.
+    deinit {
+        if !pending.isEmpty { rollback() }
     }
 
     /// Runs `body` under the lock of the stripe that holds `ref`.
@@ -85,6 +90,7 @@ public final class HeadAppender: Appender {
             }
             throw error
         }
+        s.pendingSamples += 1
         pending.append(PendingSample(unmanaged: .passUnretained(s), ref: s.ref, t: t, v: v))
     }
 
@@ -114,6 +120,7 @@ public final class HeadAppender: Appender {
                 withStripeLock(of: p.ref) {
                     let o = p.t < minValid ? AppendOutcome.outOfOrder : series.append(p.t, p.v, options: options, chunkFiles: chunkFiles)
                     series.pendingMaxTime = .min
+                    series.pendingSamples -= 1
                     return o
                 }
             }
@@ -155,7 +162,12 @@ public final class HeadAppender: Appender {
 
     public func rollback() {
         for p in pending {
-            withStripeLock(of: p.ref) { p.unmanaged._withUnsafeGuaranteedRef { $0.pendingMaxTime = .min } }
+            withStripeLock(of: p.ref) {
+                p.unmanaged._withUnsafeGuaranteedRef { s in
+                    s.pendingMaxTime = .min
+                    s.pendingSamples -= 1
+                }
+            }
         }
         pending.removeAll(keepingCapacity: true)
     }

@@ -32,34 +32,26 @@ extension Head {
     }
 
     /// Drops the chunks that end before `time` and the series left with no data and no pending
-    /// sample. Removed series stay allocated until the next truncation, so an appender that
-    /// still holds one never touches freed memory.
+    /// sample (see SeriesLifetime.swift). Counted in `truncations` before anything is dropped.
     func truncate(before time: Int64) {
+        truncations.add(1, ordering: .sequentiallyConsistent)
         var removed: [MemSeries] = []
         for i in 0..<stripes.count {
             stripes.withLock(i) { s in
-                for (hash, list) in s.byHash {
-                    var keep: [MemSeries] = []
+                for list in s.byHash.values {
                     for series in list {
                         series.sealed.removeAll { $0.maxTime < time }
                         series.deleted.removeAll { $0.maxTime < time }
-                        if series.isEmpty && series.pendingMaxTime == .min {
-                            s.byRef[series.ref] = nil
-                            series.removed = true
-                            removed.append(series)
-                        } else {
-                            keep.append(series)
-                        }
                     }
-                    s.byHash[hash] = keep.isEmpty ? nil : keep
                 }
+                removed += removeEmptySeries(&s)
             }
         }
         for series in removed { postings.remove(series.ref, series.labels) }
         counters.seriesCreated.subtract(removed.count, ordering: .relaxed)
-        graveyard.withLock { $0 = removed }
         chunkFiles?.truncate(before: time)
         counters.raiseMinTime(to: time)
+        checkSeriesInvariants()
     }
 
     /// Refs and labels of every series in the head.

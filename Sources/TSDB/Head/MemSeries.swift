@@ -11,8 +11,11 @@ public struct ChunkMeta: Sendable {
     }
 }
 
-/// One series in the head: full sealed chunks and an open one. Every access happens under
-/// the lock of the stripe that holds it.
+/// One series in the head: full sealed chunks and an open one.
+///
+/// Ownership: `ref` and `labels` are immutable; `walLogged` belongs to the WAL's lock; every
+/// other field is read and written only under the lock of the stripe that holds the series.
+/// How long a series lives and who may keep it: SeriesLifetime.swift.
 @usableFromInline
 final class MemSeries: @unchecked Sendable {
     let ref: SeriesRef
@@ -28,6 +31,9 @@ final class MemSeries: @unchecked Sendable {
     var walLogged = false
     /// Set when truncation drops the series from the head; appends through a handle then fail.
     var removed = false
+    /// Samples reserved by appenders and not yet committed or rolled back: while any are, the
+    /// series is pinned in the head (their appenders hold it unretained).
+    var pendingSamples = 0
 
     init(ref: SeriesRef, labels: Labels) {
         self.ref = ref

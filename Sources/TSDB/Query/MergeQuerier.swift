@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Merges queriers over the same range (the head and the blocks): series with the same labels
 /// are joined, and samples present in several sources are returned once.
 public struct MergeQuerier: Querier {
@@ -12,17 +10,9 @@ public struct MergeQuerier: Querier {
     /// index is most of a query's serial work), then merges the lists in label order.
     public func select(_ matchers: [LabelMatcher], hints: SelectHints?) -> any SeriesSet {
         let sources = blocks.count + (head == nil ? 0 : 1)
-        let found = UnsafeMutableBufferPointer<(series: [ChunkSeries], error: (any Error)?)>.allocate(capacity: sources)
-        found.initialize(repeating: ([], nil))
-        defer { found.deinitialize().deallocate() }
-        nonisolated(unsafe) let slots = found
-        nonisolated(unsafe) let blocks = blocks, head = head
-        // Each source writes only its own slot.
-        if sources > 1 {
-            DispatchQueue.concurrentPerform(iterations: sources) { k in slots[k] = Self.select(source: k, blocks, head, matchers) }
-        } else if sources == 1 {
-            slots[0] = Self.select(source: 0, blocks, head, matchers)
-        }
+        // Queriers are immutable values; each source's select reads only its own block or the
+        // head, each under its own locks.
+        let found = Parallel.map(sources) { k in Self.select(source: k, blocks, head, matchers) }
         let lists = found.map(\.series).filter { !$0.isEmpty }
         return ListSeriesSet(Self.merge(lists), error: found.lazy.compactMap(\.error).first)
     }

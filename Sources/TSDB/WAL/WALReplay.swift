@@ -1,4 +1,3 @@
-import Dispatch
 import Logging
 
 /// What a WAL replay did.
@@ -126,13 +125,7 @@ extension Head {
         guard !state.shards[0].isEmpty || !state.shards[1].isEmpty else { return }
         let shards = state.shards
         let lookup = state.bySequence
-        let results = UnsafeMutableBufferPointer<ShardResult>.allocate(capacity: 2)
-        results.initialize(repeating: ShardResult())
-        defer { results.deallocate() }
-        nonisolated(unsafe) let out = results
-        DispatchQueue.concurrentPerform(iterations: 2) { k in
-            out[k] = applyShard(shards[k], lookup)
-        }
+        let results = Parallel.map(2) { k in applyShard(shards[k], lookup) }
         for r in results {
             stats.samples += r.appended
             stats.unknownRefSamples += r.unknown
