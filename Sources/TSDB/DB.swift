@@ -17,10 +17,14 @@ public struct DBOptions: Sendable {
     /// `head.chunkSize`): longer chunks spend less on headers and checksums per sample.
     public var blockChunkSize = 480
 
+    /// The widest block compaction makes; nil for a tenth of the retention, at most 31 days
+    /// (Prometheus' `--storage.tsdb.max-block-duration`).
+    public var maxBlockDuration: Int64?
+
     public init() {}
 
-    /// The widest block compaction makes: a tenth of the retention, at most 31 days.
-    public var maxBlockRange: Int64 { min(retentionTime / 10, 31 * 24 * 3_600_000) }
+    /// The widest block compaction makes.
+    public var maxBlockRange: Int64 { maxBlockDuration ?? min(retentionTime / 10, 31 * 24 * 3_600_000) }
 }
 
 /// Why a data directory could not be opened or written.

@@ -14,7 +14,10 @@ final class RunningServer: @unchecked Sendable {
     let task: Task<Void, any Error>
     let port: Int
 
-    static func start(adminAPI: Bool = false, selfScrapeInterval: Int64 = 15_000) async throws -> RunningServer {
+    /// Starts the server; `configure` adjusts its options, and with `scraping` its scrape
+    /// manager runs as in `sextant serve` (the configuration file's jobs, or itself).
+    static func start(adminAPI: Bool = false, selfScrapeInterval: Int64 = 15_000, scraping: Bool = false,
+                      configure: (inout ServerOptions) -> Void = { _ in }) async throws -> RunningServer {
         let dir = NSTemporaryDirectory() + "sextant-server-\(UUID().uuidString)"
         var options = ServerOptions()
         options.host = "127.0.0.1"
@@ -22,6 +25,7 @@ final class RunningServer: @unchecked Sendable {
         options.dataDirectory = dir
         options.enableAdminAPI = adminAPI
         options.selfScrapeInterval = selfScrapeInterval
+        configure(&options)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let server = SextantServer(options: options, logger: logger)
@@ -31,6 +35,7 @@ final class RunningServer: @unchecked Sendable {
         let task = Task { try await app.runService() }
         var port = 0
         for await p in stream { port = p; break }
+        if scraping { server.startScraping() }
         return RunningServer(server: server, directory: dir, task: task, port: port)
     }
 
@@ -42,6 +47,7 @@ final class RunningServer: @unchecked Sendable {
     }
 
     func stop() async {
+        await server.stopScraping()
         task.cancel()
         _ = try? await task.value
         server.db?.close()

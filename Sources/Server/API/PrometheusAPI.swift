@@ -33,7 +33,10 @@ struct PrometheusAPI: Sendable {
         }
         router.get("/api/v1/label/:name/values") { request, context in
             let name = context.parameters.get("name") ?? ""
-            return await respond { () throws(APIError) in try labelValues(name, try await parameters(request)) }
+            return await respond { () throws(APIError) in
+                let p = try await parameters(request)
+                return try await limited { () throws(APIError) in try labelValues(name, p) }
+            }
         }
         router.get("/api/v1/status/buildinfo") { _, _ in json(build.json) }
         registerStatus(on: router)
@@ -49,10 +52,16 @@ struct PrometheusAPI: Sendable {
             switch path {
             case "/api/v1/query": return try await query(p)
             case "/api/v1/query_range": return try await queryRange(p)
-            case "/api/v1/series": return try series(p)
-            default: return try labelNames(p)
+            case "/api/v1/series": return try await limited { () throws(APIError) in try series(p) }
+            default: return try await limited { () throws(APIError) in try labelNames(p) }
             }
         }
+    }
+
+    /// Runs store work on a query thread once the query limiter gives it a slot, as queries
+    /// run: off the event loops, and never more than `--query.max-concurrency` at once.
+    func limited<T: Sendable>(_ work: @escaping @Sendable () throws(APIError) -> T) async throws(APIError) -> T {
+        try await limiter.run { Result { () throws(APIError) in try work() } }.get()
     }
 
     /// Wraps a handler: success bodies go out as `{"status":"success","data":…}`, errors in the

@@ -42,7 +42,8 @@ extension PrometheusAPI {
         }
         router.get("/federate") { request, _ in
             do {
-                let text = try await federate(try await parameters(request))
+                let p = try await parameters(request)
+                let text = try await limited { () throws(APIError) in try federate(p) }
                 return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
             } catch let e as APIError {
@@ -203,7 +204,7 @@ extension PrometheusAPI {
     }
 
     /// The newest sample of every matching series, in the text exposition format.
-    func federate(_ p: Parameters) async throws(APIError) -> String {
+    func federate(_ p: Parameters) throws(APIError) -> String {
         let sets = try parseMatchers(p.all("match[]"))
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let db = try self.db

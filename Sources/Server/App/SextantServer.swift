@@ -23,6 +23,8 @@ public struct ServerOptions: Sendable {
     /// Scrape this server's own /metrics (what `sextant serve` does without a configuration).
     public var selfScrape = true
     public var selfScrapeInterval: Int64 = 15_000
+    /// How often compaction and retention run (Prometheus: every minute).
+    public var compactionInterval: Duration = .seconds(60)
     /// The flags as given, for /api/v1/status/flags.
     public var flags: [String: String] = [:]
 
@@ -142,7 +144,7 @@ public struct SextantServer: Sendable {
             while server.scraping.port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
             server.startScraping()
         }
-        let compactor = CompactionService(storage: storage, logger: logger)
+        let compactor = CompactionService(storage: storage, interval: options.compactionInterval, logger: logger)
         let reloader = ReloadOnHangup(server: self)
         var config = ServiceGroupConfiguration(services: [app, compactor, reloader],
                                                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -176,15 +178,22 @@ struct CountingMiddleware: RouterMiddleware {
     }
 }
 
-/// Runs compaction and retention once a minute until shutdown.
-struct CompactionService: Service {
+/// Runs compaction and retention every `interval` (a minute by default) until shutdown.
+public struct CompactionService: Service {
     let storage: StorageState
+    let interval: Duration
     let logger: Logger
 
-    func run() async throws {
+    public init(storage: StorageState, interval: Duration, logger: Logger) {
+        self.storage = storage
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // The wait ends at once on shutdown.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             guard let db = storage.current else { continue }
             let logger = self.logger
