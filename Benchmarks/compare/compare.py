@@ -4,7 +4,11 @@
 Storage: one generated data set (gendata.py) loaded into each (promtool create-blocks-from
 openmetrics, VictoriaMetrics' /api/v1/import/prometheus, sextant import), left to compact,
 then the data directory's size per sample. Query: dashboard range queries against the three
-servers holding that data, alternated, median and p90. Ingestion: a target fleet (fleet.py)
+servers holding that data, alternated, median and p90, after checking that each system holds
+every sample and that the answers agree (Sextant with Prometheus within a relative 1e-6;
+VictoriaMetrics' MetricsQL differs by design, so its agreement is reported, not required).
+Dashboard: 20 clients at once run the query set for a minute against each system: requests per
+second, p50 and p99 latency, errors. Ingestion: a target fleet (fleet.py)
 scraped by each with the same configuration: samples/s, CPU per million samples, peak RSS,
 missed scrapes. Startup: each restarted on the directory its ingestion left (a full head,
 replayed from the WAL) until ready.
@@ -12,7 +16,7 @@ replayed from the WAL) until ready.
 Run through compare.sh, which installs the peers and builds Sextant.
 """
 import argparse, datetime, json, os, platform, shutil, signal, statistics, subprocess, sys, time
-import urllib.parse, urllib.request
+import threading, urllib.error, urllib.parse, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SYSTEMS = ["sextant", "prometheus", "victoriametrics"]
@@ -246,18 +250,24 @@ def storage_and_queries(a, w, empty, servers):
     counts = {s: sum(float(v[0]["value"][1]) for v in (
                   servers[s].query(f"sum(count_over_time({name}[{window}]))", end_ms / 1000 + 1800) for name in METRIC_NAMES)
                   if v) for s in servers}
+    for s, n in counts.items():
+        if n != samples:
+            raise RuntimeError(f"{s} holds {n:,.0f} samples of the {samples:,} loaded")
     storage = {"series": a.targets * 100, "samples_per_series": int(a.hours * 3600 / 15), "samples": samples,
                "hours": a.hours, "bytes": sizes, "bytes_per_sample": {s: sizes[s] / samples for s in sizes},
                "load_seconds": load_seconds, "samples_counted_by_each": counts}
     log(f"storage: {storage['bytes_per_sample']}; samples counted {counts}")
     qs, qe, step = start_ms / 1000 + 600, end_ms / 1000, 60
-    times, shapes = run_queries(servers, qs, qe, step, a.reps)
+    times, shapes, agreement = run_queries(servers, qs, qe, step, a.reps)
     queries = {"range_hours": round((qe - qs) / 3600, 2), "step": step, "steps": int((qe - qs) // step) + 1,
                "reps": a.reps, "results": {
                    name: {s: {"median_ms": statistics.median(times[name][s]) * 1000,
                               "p90_ms": quantile(times[name][s], 0.9) * 1000,
                               "series": shapes[name][s][0], "points": shapes[name][s][1]} for s in servers}
-                   for name, _ in QUERIES}}
+                   for name, _ in QUERIES},
+               "agreement": agreement}
+    queries["dashboard"] = {"clients": a.dashboard_clients, "seconds": a.dashboard_seconds,
+                            "results": dashboard(servers, qs, qe, step, a.dashboard_clients, a.dashboard_seconds)}
     for name, _ in QUERIES:
         log(f"{name}: " + ", ".join(f"{s} {queries['results'][name][s]['median_ms']:.1f} ms "
                                     f"({shapes[name][s][0]} series, {shapes[name][s][1]} points)" for s in servers))
@@ -265,19 +275,99 @@ def storage_and_queries(a, w, empty, servers):
 
 
 def run_queries(servers, start_s, end_s, step, reps):
+    """Times each query against each system, the systems alternated; the warm-up round's
+    answers are compared first (see `agree`)."""
     times = {name: {s: [] for s in servers} for name, _ in QUERIES}
     shapes = {name: {} for name, _ in QUERIES}
+    agreement = {}
     order = list(servers)
     for rep in range(reps + 1):
         for name, q in QUERIES:
             order = order[1:] + order[:1]          # alternate who goes first
+            answers = {}
             for s in order:
                 elapsed, result = servers[s].query_range(q, start_s, end_s, step)
                 if rep == 0:                       # warm-up round, and the shape of the answer
                     shapes[name][s] = (len(result), sum(len(r["values"]) for r in result))
+                    answers[s] = result
                 else:
                     times[name][s].append(elapsed)
-    return times, shapes
+            if rep == 0:
+                agreement[name] = {peer: agree(answers["sextant"], answers[peer]) for peer in answers if peer != "sextant"}
+                log(f"{name}: agreement {agreement[name]}")
+                if not agreement[name]["prometheus"]["agrees"]:
+                    raise RuntimeError(f"{name}: Sextant and Prometheus disagree: {agreement[name]['prometheus']}")
+    return times, shapes, agreement
+
+
+def agree(mine, theirs, tolerance=1e-6):
+    """Whether two range query answers hold the same series with the same points, values
+    within a relative `tolerance`; with the largest relative difference and the first
+    mismatch."""
+    def by_labels(result):
+        return {tuple(sorted(r["metric"].items())): {float(t): float(v) for t, v in r["values"]} for r in result}
+    a, b = by_labels(mine), by_labels(theirs)
+    worst, first = 0.0, None
+    for key in sorted(set(a) | set(b)):
+        if key not in a or key not in b:
+            first = first or f"series {dict(key)} only in {'one' if key in a else 'the other'}"
+            continue
+        pa, pb = a[key], b[key]
+        if set(pa) != set(pb):
+            first = first or f"series {dict(key)}: {len(pa)} points against {len(pb)}"
+        for t in set(pa) & set(pb):
+            x, y = pa[t], pb[t]
+            if x == y or (x != x and y != y):
+                continue
+            d = abs(x - y) / max(abs(x), abs(y))
+            worst = max(worst, d)
+            if d > tolerance:
+                first = first or f"series {dict(key)} at {t}: {x} against {y}"
+    return {"agrees": first is None, "max_relative_difference": worst, "first_mismatch": first}
+
+
+# ---------------------------------------------------------------- dashboard load
+
+def dashboard(servers, start_s, end_s, step, clients, seconds):
+    """`clients` threads at once, each running the query set in turn (as a dashboard opening
+    and refreshing does) for `seconds`, against one system at a time."""
+    out = {}
+    for s, server in servers.items():
+        latencies, errors, lock = [], [], threading.Lock()
+        deadline = time.time() + seconds
+
+        def client(k):
+            i = k
+            while time.time() < deadline:
+                name, q = QUERIES[i % len(QUERIES)]
+                i += 1
+                params = urllib.parse.urlencode({"query": q, "start": start_s, "end": end_s, "step": step})
+                t0 = time.perf_counter()
+                try:
+                    with urllib.request.urlopen(f"{server.base}/api/v1/query_range?{params}", timeout=120) as r:
+                        ok = r.status == 200 and b'"status":"success"' in r.read()
+                    problem = None if ok else f"{name}: not a success"
+                except (OSError, urllib.error.HTTPError) as e:
+                    problem = f"{name}: {e}"
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    latencies.append(elapsed)
+                    if problem:
+                        errors.append(problem)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+        t0 = time.time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.time() - t0
+        out[s] = {"requests": len(latencies), "requests_per_second": len(latencies) / wall,
+                  "p50_ms": quantile(latencies, 0.5) * 1000 if latencies else None,
+                  "p99_ms": quantile(latencies, 0.99) * 1000 if latencies else None,
+                  "errors": len(errors), "first_errors": errors[:5]}
+        log(f"dashboard {s}: {out[s]}")
+    return out
 
 
 def quantile(xs, q):
@@ -361,6 +451,28 @@ def markdown(r):
         out.append(f"| {name}: `{expr.replace('|', chr(92) + '|')}` | {cell('sextant')} | {cell('prometheus')} | "
                    f"{cell('victoriametrics')} | {ratio(e['sextant']['median_ms'], e['prometheus']['median_ms']):.2f} | "
                    f"{ratio(e['sextant']['median_ms'], e['victoriametrics']['median_ms']):.2f} |")
+    ag = q.get("agreement", {})
+    if ag:
+        out += ["", "Answers compared before timing (warm-up round): Sextant against Prometheus "
+                + ("agrees on every query" if all(v["prometheus"]["agrees"] for v in ag.values()) else "DISAGREES")
+                + " (largest relative difference "
+                + f"{max(v['prometheus']['max_relative_difference'] for v in ag.values()):.1e}); against VictoriaMetrics, "
+                + "whose MetricsQL computes rate and histogram_quantile differently: "
+                + ", ".join(f"{n} {'agrees' if v['victoriametrics']['agrees'] else 'differs by up to ' + format(v['victoriametrics']['max_relative_difference'], '.1e')}"
+                            for n, v in ag.items()) + "."]
+    d = q.get("dashboard")
+    if d:
+        x = d["results"]
+        out += ["", f"**Dashboard load**: {d['clients']} clients at once, each running the query set in turn for "
+                f"{d['seconds']} s against one system at a time.", "",
+                "| | Sextant | Prometheus | VictoriaMetrics | Sextant/Prometheus | Sextant/VictoriaMetrics |",
+                "|---|---|---|---|---|---|"]
+        for key, label, fmt in [("requests_per_second", "requests/s", "{:.1f}"), ("p50_ms", "p50 latency, ms", "{:.0f}"),
+                                ("p99_ms", "p99 latency, ms", "{:.0f}"), ("errors", "errors", "{:.0f}")]:
+            vals = [x[s][key] for s in SYSTEMS]
+            rp, rv = ratio(vals[0], vals[1]), ratio(vals[0], vals[2])
+            out.append(f"| {label} | " + " | ".join(fmt.format(v) for v in vals)
+                       + f" | {'' if rp is None else f'{rp:.2f}'} | {'' if rv is None else f'{rv:.2f}'} |")
     ing = r["ingestion"]
     out += ["", f"**Ingestion**: {ing['targets']} targets x {ing['series']} series scraped every second, "
             f"{ing['seconds']} s measured after 15 s of warm-up.", "",
@@ -410,6 +522,8 @@ def main():
     ap.add_argument("--targets", type=int, default=100, help="data set: targets of 100 series")
     ap.add_argument("--hours", type=float, default=6)
     ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--dashboard-clients", type=int, default=20)
+    ap.add_argument("--dashboard-seconds", type=int, default=60)
     ap.add_argument("--fleet-targets", type=int, default=200)
     ap.add_argument("--fleet-series", type=int, default=1000)
     ap.add_argument("--fleet-seconds", type=int, default=60)
@@ -463,6 +577,10 @@ def main():
         t["every query's median faster than both"] = all(
             e["sextant"]["median_ms"] < min(e["prometheus"]["median_ms"], e["victoriametrics"]["median_ms"])
             for e in r["queries"]["results"].values())
+        dash = r["queries"]["dashboard"]["results"]
+        t["dashboard: throughput at least VictoriaMetrics', p99 at most, no errors"] = (
+            dash["sextant"]["requests_per_second"] >= dash["victoriametrics"]["requests_per_second"]
+            and dash["sextant"]["p99_ms"] <= dash["victoriametrics"]["p99_ms"] and dash["sextant"]["errors"] == 0)
     if "ingestion" in r:
         x = r["ingestion"]["results"]
         t["ingest CPU per sample at most half of Prometheus'"] = (

@@ -3,7 +3,7 @@
 # installed when missing): storage, queries, ingestion and startup, one system after the other
 # on loopback. Writes Benchmarks/compare/results/DATE.md and .json and prints the table.
 # Usage: Benchmarks/compare/compare.sh [--targets 100] [--hours 6] [--reps 10]
-#        [--fleet-targets 200] [--fleet-series 1000] [--fleet-seconds 60] [--skip storage|ingestion]
+#        [--dashboard-clients 20] [--dashboard-seconds 60] [--fleet-targets 200] [--fleet-series 1000] [--fleet-seconds 60] [--skip storage|ingestion]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 missing=()

@@ -57,8 +57,8 @@ public final class DB: Sendable {
     let wal: WAL
     let lock: DirectoryLock
     let logger: Logger
-    let blockList: Mutex<[Block]>
-    let compaction = Mutex(())
+    let blockList: Locked<[Block]>
+    let compaction = Locked(())
 
     /// Opens (creating if needed) a data directory; fails at once if another process holds it.
     public static func open(directory: String, options: DBOptions = DBOptions(),
@@ -92,7 +92,7 @@ public final class DB: Sendable {
         self.wal = wal
         self.lock = lock
         self.logger = logger
-        blockList = Mutex(blocks)
+        blockList = Locked(blocks)
     }
 
     /// Opens every block directory; removes unfinished ones and blocks merged into another

@@ -4,7 +4,8 @@ import Testing
 import TSDB
 
 /// Runs Prometheus 2.42's own PromQL test scripts (../shared/promqltest/*.test) against the
-/// engine over an in-memory head.
+/// engine over an in-memory head, the way Prometheus' harness runs them: each `eval instant`
+/// also as a range query around its time, and with its `@` modifier variants.
 @Suite struct PromQLScriptTests {
     static let directory: String = {
         // Tests/PromQLTests/<this file> -> the package root -> ../shared/promqltest
@@ -59,19 +60,64 @@ import TSDB
         #expect(evaluated > 0)
     }
 
+    /// Runs a case as Prometheus' harness does: the instant query, the same query as a range
+    /// query around its time (checked at that step), and each `@` variant both ways.
     func check(_ c: EvalCase, engine: Engine, head: Head) {
         let where_ = "\(c.file):\(c.line): \(c.expression)"
+        guard checkInstant(c, c.expression, at: c.timeMs, engine: engine, head: head, where_) else { return }
+        checkRange(c, c.expression, at: c.timeMs, engine: engine, head: head, where_ + " (range mode)")
+        for (expression, t) in AtModifierCases.cases(c.expression, at: c.timeMs) {
+            let variant = "\(c.file):\(c.line): \(expression) at \(t)"
+            guard checkInstant(c, expression, at: t, engine: engine, head: head, variant) else { continue }
+            checkRange(c, expression, at: t, engine: engine, head: head, variant + " (range mode)")
+        }
+    }
+
+    /// The instant query against the expectation; false when there is nothing more to check
+    /// (an expected failure, or a failure already recorded).
+    func checkInstant(_ c: EvalCase, _ expression: String, at t: Int64, engine: Engine, head: Head, _ where_: String) -> Bool {
         let result: QueryValue
         do {
-            result = try engine.instantQuery(c.expression, at: c.timeMs, on: head)
+            result = try engine.instantQuery(expression, at: t, on: head)
         } catch {
             #expect(c.shouldFail, "\(where_): unexpected error \(error)")
-            return
+            return false
         }
         guard !c.shouldFail else {
             Issue.record("\(where_): expected an error, got \(result)")
+            return false
+        }
+        compare(c, result, where_)
+        return true
+    }
+
+    /// The query over [t - 1m, t + 1m] at 1m steps, its middle step against the expectation
+    /// (not for ordered cases: a range query's order is not defined).
+    func checkRange(_ c: EvalCase, _ expression: String, at t: Int64, engine: Engine, head: Head, _ where_: String) {
+        guard !c.ordered, let expr = try? Parser.parse(expression), expr.type == .vector || expr.type == .scalar else { return }
+        let result: QueryValue
+        do {
+            result = try engine.rangeQuery(expression, start: t - 60_000, end: t + 60_000, step: 60_000, on: head)
+        } catch {
+            Issue.record("\(where_): unexpected error \(error)")
             return
         }
+        guard case .matrix(let series) = result else {
+            Issue.record("\(where_): expected a matrix, got \(result)")
+            return
+        }
+        var middle: [InstantSample] = []
+        for s in series {
+            if let k = s.timestamps.firstIndex(of: t) { middle.append(InstantSample(labels: s.labels, t: t, v: s.values[k])) }
+        }
+        if expr.type == .scalar, let first = middle.first {
+            compare(c, .scalar(t: t, v: first.v), where_)
+        } else {
+            compare(c, .vector(middle), where_)
+        }
+    }
+
+    func compare(_ c: EvalCase, _ result: QueryValue, _ where_: String) {
         switch (c.expected, result) {
         case (.empty, .vector(let v)):
             #expect(v.isEmpty, "\(where_): expected no result, got \(v.map { "\($0.labels) \($0.v)" })")

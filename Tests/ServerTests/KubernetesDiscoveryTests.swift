@@ -10,9 +10,9 @@ import TSDB
 /// A loopback Kubernetes API server: PodList answers and watch streams in the real JSON shapes.
 final class FakeKubernetes: Sendable {
     final class Script: Sendable {
-        let lists = Mutex<[String]>([])
-        let watches = Mutex<[String]>([])
-        let requests = Mutex<[String]>([])
+        let lists = Locked<[String]>([])
+        let watches = Locked<[String]>([])
+        let requests = Locked<[String]>([])
     }
 
     let script = Script()
@@ -66,7 +66,7 @@ final class FakeKubernetes: Sendable {
             $0 = ["{\"type\":\"MODIFIED\",\"object\":\(running)}\n{\"type\":\"ADDED\",\"object\":\(noPorts)}\n{\"type\":\"DELETED\",\"object\":\(podA)}\n",
                   #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too old resource version","reason":"Expired","code":410}}"# + "\n"]
         }
-        let updates = Mutex<[[Labels]]>([])
+        let updates = Locked<[[Labels]]>([])
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let config = try PrometheusConfig.parse("""
         scrape_configs:

@@ -14,7 +14,7 @@ import PromQL
 /// A loopback HTTP target whose answer the test sets.
 final class FakeTarget: Sendable {
     final class Reply: Sendable {
-        let value = Mutex<(status: HTTPResponse.Status, body: String, contentType: String)>((.ok, "", "text/plain; version=0.0.4"))
+        let value = Locked<(status: HTTPResponse.Status, body: String, contentType: String)>((.ok, "", "text/plain; version=0.0.4"))
     }
 
     let reply = Reply()

@@ -48,7 +48,7 @@ final class StressLog: Sendable {
     /// Time of the newest tick whose stable samples were all accepted.
     let written = Atomic<Int64>(0)
     let requests = Atomic<Int>(0)
-    let failures = Mutex<[String]>([])
+    let failures = Locked<[String]>([])
 
     func fail(_ message: String) {
         failures.withLock { if $0.count < 30 { $0.append(message) } }

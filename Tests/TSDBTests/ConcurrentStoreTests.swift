@@ -29,7 +29,7 @@ import Testing
         let ticks: Int64 = Int64(ProcessInfo.processInfo.environment["SEXTANT_CONCURRENT_TICKS"].flatMap(Int.init) ?? 1500)
         let written = Atomic<Int64>(-1)
         let done = Atomic<Bool>(false)
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         let reads = Atomic<Int>(0)
         let readers = 6
 
@@ -74,7 +74,7 @@ import Testing
         defer { db.close() }
         try Self.write(db, ticks: 40, written: Atomic<Int64>(0))
         let block = try #require(db.blocks.first)
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 8) { k in
             for round in 0..<150 {
                 let shard = (k + round) % 8

@@ -15,7 +15,7 @@ public final class DiscoveryManager: Sendable {
         var kubernetes: [String: [Int: [Labels]]] = [:]
         var tasks: [Task<Void, Never>] = []
     }
-    let state = Mutex(State())
+    let state = Locked(State())
 
     public init(manager: ScrapeManager, logger: Logger) {
         self.manager = manager

@@ -24,7 +24,7 @@ public final class KubernetesPodDiscovery: Sendable {
     let logger: Logger
     let onUpdate: @Sendable ([Labels]) -> Void
     /// Targets by pod (namespace/name).
-    let pods = Mutex<[String: [Labels]]>([:])
+    let pods = Locked<[String: [Labels]]>([:])
 
     public init(endpoint: Endpoint, client: HTTPClient, logger: Logger, onUpdate: @escaping @Sendable ([Labels]) -> Void) {
         self.endpoint = endpoint

@@ -20,12 +20,17 @@ public struct TargetHealth: Sendable {
 /// Series text seen before maps straight to its ref (no label parsing); series that vanish
 /// get a stale marker; every scrape writes `up`, `scrape_duration_seconds`,
 /// `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling`, `scrape_series_added`.
+///
+/// Ownership: `state` and `familyMetadata` are owned by their locks (the API reads them).
+/// The scrape state (`cache`, `scrapeNumber`, `uncachedPrevious`, `commentDigest`) belongs
+/// to the scrape under way: the loop's `ScrapeTicker` runs one scrape at a time and starts
+/// the next only after the previous one is done, so exactly one thread touches it at a time.
 public final class ScrapeLoop: @unchecked Sendable {
     public let target: ScrapeTarget
     let storage: any Appendable
     let client: HTTPClient
     let logger: Logger
-    let state = Mutex(TargetHealth())
+    let state = Locked(TargetHealth())
     /// Series text to ref (or dropped) and the scrape each was last seen in.
     var cache = SeriesTextCache()
     /// Number of the current scrape; entries seen in the previous one but not this one go stale.
@@ -33,7 +38,7 @@ public final class ScrapeLoop: @unchecked Sendable {
     /// Refs written by the last successful scrape that are not in the cache (it was full).
     var uncachedPrevious = Set<SeriesRef>()
     /// TYPE, HELP and UNIT of the target's metric families from its last scrapes.
-    let familyMetadata = Mutex<[String: MetricMetadata]>([:])
+    let familyMetadata = Locked<[String: MetricMetadata]>([:])
     /// `TextParser.commentDigest` of the last text-format body whose metadata was read.
     var commentDigest: UInt64 = 0
 

@@ -13,11 +13,11 @@ public final class ScrapeManager: Sendable {
     /// The shared HTTP client (connection reuse across targets).
     public let client: HTTPClient
     let logger: Logger
-    private let loops = Mutex<[ScrapeTarget: (loop: ScrapeLoop, task: Task<Void, Never>)]>([:])
+    private let loops = Locked<[ScrapeTarget: (loop: ScrapeLoop, task: Task<Void, Never>)]>([:])
     /// Clients for targets with their own TLS settings (one per distinct setting).
-    private let tlsClients = Mutex<[ScrapeTLS: HTTPClient]>([:])
+    private let tlsClients = Locked<[ScrapeTLS: HTTPClient]>([:])
     /// Targets relabeling dropped, by job, for /api/v1/targets.
-    private let droppedTargets = Mutex<[Labels]>([])
+    private let droppedTargets = Locked<[Labels]>([])
 
     public init(storage: any Appendable, logger: Logger) {
         self.storage = storage

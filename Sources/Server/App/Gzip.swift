@@ -20,6 +20,8 @@ struct GzipMiddleware: RouterMiddleware {
         return response
     }
 
+    /// Owned by the one response being compressed: its writer appends, then the middleware
+    /// reads after the writer has finished.
     final class Collector: @unchecked Sendable {
         var bytes: [UInt8] = []
     }

@@ -11,11 +11,11 @@ final class Histogram: Sendable {
     }
 
     let bounds: [Double]
-    let state: Mutex<State>
+    let state: Locked<State>
 
     init(bounds: [Double]) {
         self.bounds = bounds
-        state = Mutex(State(counts: Array(repeating: 0, count: bounds.count)))
+        state = Locked(State(counts: Array(repeating: 0, count: bounds.count)))
     }
 
     func observe(_ seconds: Double) {

@@ -206,9 +206,9 @@ public struct CompactionService: Service {
 
 /// The scrape manager once scraping runs, and the port the server listens on.
 public final class ScrapeState: Sendable {
-    let manager = Mutex<ScrapeManager?>(nil)
-    let discovery = Mutex<DiscoveryManager?>(nil)
-    let port = Mutex<Int>(0)
+    let manager = Locked<ScrapeManager?>(nil)
+    let discovery = Locked<DiscoveryManager?>(nil)
+    let port = Locked<Int>(0)
 
     public init() {}
 }

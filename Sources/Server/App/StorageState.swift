@@ -4,7 +4,7 @@ import TSDB
 
 /// The store, once open: the server listens while the WAL replays, answering 503 until then.
 public final class StorageState: Sendable {
-    private let db = Mutex<DB?>(nil)
+    private let db = Locked<DB?>(nil)
 
     public init() {}
 
@@ -25,7 +25,7 @@ public final class StorageState: Sendable {
 public final class MetadataStore: Sendable {
     public typealias Entry = MetricMetadata
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Locked<[String: Entry]>([:])
 
     public init() {}
 

@@ -5,7 +5,7 @@ import Synchronization
 /// plus `tombstones.json`, the one file that changes (deletions, rewritten atomically).
 ///
 /// Ownership: everything but the tombstones is immutable after `open`; the tombstones are
-/// owned by their `Mutex`. A block that compaction or retention replaced is only marked
+/// owned by their lock. A block that compaction or retention replaced is only marked
 /// (`removeWhenReleased`): its directory is deleted when the last reference goes, so a query
 /// that took the block before it was replaced reads it to the end.
 public final class Block: Sendable {
@@ -13,7 +13,7 @@ public final class Block: Sendable {
     public let meta: BlockMeta
     let index: BlockIndexReader
     let chunkFiles: ChunkFileReader
-    let tombstones: Mutex<[SeriesRef: [DeletedInterval]]>
+    let tombstones: Locked<[SeriesRef: [DeletedInterval]]>
     private let obsolete = Atomic<Bool>(false)
 
     /// Opens a block, checking that each of its three parts is present and readable.
@@ -33,7 +33,7 @@ public final class Block: Sendable {
         self.meta = meta
         self.index = index
         self.chunkFiles = chunkFiles
-        self.tombstones = Mutex(tombstones)
+        self.tombstones = Locked(tombstones)
     }
 
     deinit {

@@ -267,8 +267,8 @@ final class IndexConnection: @unchecked Sendable {
 final class BlockIndexReader: Sendable {
     let path: String
     let seriesCount: Int
-    private let pool: Mutex<[IndexConnection]>
-    private let symbolTable = Mutex<[String]?>(nil)
+    private let pool: Locked<[IndexConnection]>
+    private let symbolTable = Locked<[String]?>(nil)
     /// Idle connections kept for reuse; more are closed when checked in.
     static let maxIdleConnections = 8
 
@@ -284,7 +284,7 @@ final class BlockIndexReader: Sendable {
         } catch {
             throw .index("\(error)")
         }
-        pool = Mutex([first])
+        pool = Locked([first])
         guard seriesCount == expectedSeries else {
             throw .index("\(path) has \(seriesCount) series, meta.json says \(expectedSeries)")
         }

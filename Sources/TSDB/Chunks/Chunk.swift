@@ -4,6 +4,9 @@
 /// time, uvarint `maxTime - minTime`, uvarint length of the timestamp column in bytes, the
 /// timestamp column, then the value column to the end. The bytes live in memory the chunk
 /// keeps alive through `owner` (a heap buffer, or a memory-mapped file in blocks).
+///
+/// Ownership: immutable; the bytes it points at are never written once the chunk exists
+/// (head chunk files only append behind it), so a chunk may be read from any thread.
 public struct Chunk: @unchecked Sendable {
     /// The encoded bytes, header included.
     public let bytes: UnsafeRawBufferPointer
@@ -82,7 +85,7 @@ public struct Chunk: @unchecked Sendable {
     }
 }
 
-/// A heap buffer owning one chunk's bytes.
+/// A heap buffer owning one chunk's bytes; immutable once filled by `init`.
 final class ChunkStorage: @unchecked Sendable {
     let buffer: UnsafeMutableRawBufferPointer
 

@@ -154,6 +154,9 @@ final class AppendFile {
 }
 
 /// A read-only memory mapping of a whole file, unmapped when released.
+///
+/// Ownership: immutable after `init`; the mapped bytes are never written, so any thread may
+/// read them while it holds a reference.
 final class MappedFile: @unchecked Sendable {
     let path: String
     let bytes: UnsafeRawBufferPointer
@@ -182,6 +185,9 @@ final class MappedFile: @unchecked Sendable {
 }
 
 /// An exclusive lock on a data directory, held for the life of the process's `DB`.
+///
+/// Ownership: `fd` is written only by `init` and by `release()`, which the `DB` calls once,
+/// from `close()`, after its last use.
 final class DirectoryLock: @unchecked Sendable {
     let path: String
     private var fd: Int32

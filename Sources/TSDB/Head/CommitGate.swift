@@ -6,6 +6,7 @@ import Glibc
 /// it shared while they apply samples; compaction takes it exclusively for a moment after
 /// raising the head's minimum valid time, so no commit that read the old value is still
 /// writing into the range being cut. Writers are preferred, so commits cannot starve it.
+/// Ownership: the rwlock is its own synchronization; the pointer is immutable.
 final class CommitGate: @unchecked Sendable {
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
 

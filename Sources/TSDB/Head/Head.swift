@@ -34,15 +34,15 @@ public final class Head: Sendable {
 
     /// The stripes, each behind its own lock, in one allocation (no reference counting on
     /// the append path). The pointer and count are immutable; each stripe's state is owned by
-    /// its `Mutex`.
+    /// its lock.
     final class StripeTable: @unchecked Sendable {
-        let locks: UnsafeMutablePointer<Mutex<Stripe>>
+        let locks: UnsafeMutablePointer<Locked<Stripe>>
         let count: Int
 
         init(count: Int) {
             self.count = count
             locks = .allocate(capacity: count)
-            for i in 0..<count { (locks + i).initialize(to: Mutex(Stripe())) }
+            for i in 0..<count { (locks + i).initialize(to: Locked(Stripe())) }
         }
 
         deinit {
@@ -128,7 +128,7 @@ public final class Head: Sendable {
 
 /// Interns label strings so that series sharing names and values share their storage.
 final class SymbolTable: Sendable {
-    let table = Mutex<Set<String>>([])
+    let table = Locked<Set<String>>([])
 
     func intern(_ labels: Labels) -> Labels {
         table.withLock { t in

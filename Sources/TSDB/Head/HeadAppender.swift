@@ -21,7 +21,7 @@ public final class HeadAppender: Appender {
 
     /// The head's stripe locks, held here as a plain pointer so that taking one costs no
     /// reference counting (the head, which owns them, outlives the appender).
-    let stripeLocks: UnsafeMutablePointer<Mutex<Head.Stripe>>
+    let stripeLocks: UnsafeMutablePointer<Locked<Head.Stripe>>
 
     init(head: Head) {
         self.head = head

@@ -12,6 +12,10 @@ import Glibc
 /// run out of disk) and mapped whole; chunks are copied into the mapping behind the last one,
 /// without a system call. A segment is deleted once every chunk in it ends before the head's
 /// truncation time (chunks still referenced keep their mapping alive).
+///
+/// Ownership: the segment table, the current segment and each segment's `used` and
+/// `maxTime` are owned by `lock`. The bytes of a stored chunk are written once, under the
+/// lock, before its `Chunk` is returned, and never again.
 final class HeadChunkFiles: @unchecked Sendable {
     final class Segment: @unchecked Sendable {
         let path: String

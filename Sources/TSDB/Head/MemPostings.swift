@@ -8,7 +8,7 @@ final class MemPostings: Sendable {
         var all: [SeriesRef] = []
     }
 
-    let state = Mutex(State())
+    let state = Locked(State())
 
     /// Adds a new series. Refs usually arrive in increasing order; a late one is moved into place.
     func add(_ ref: SeriesRef, _ labels: Labels) {

@@ -1,6 +1,8 @@
 /// A fully anchored regular expression (`^(?:pattern)$`, as Prometheus anchors label
 /// matchers), with fast paths for the common shapes: a literal, a set of literal alternatives,
 /// `.*`, `.+` and a literal prefix followed by `.*`.
+///
+/// Ownership: immutable after `init`; matching reads only.
 final class AnchoredRegex: @unchecked Sendable {
     enum Shape {
         case literal(String)

@@ -5,6 +5,9 @@ import Synchronization
 /// each a sequence of framed records (docs/format/wal.md). Writes go to the newest segment;
 /// a new one is cut when it would pass `segmentSize`. A write is in the file (the kernel's
 /// page cache) when `log` returns, so a killed process loses nothing that was logged.
+///
+/// Ownership: `directory` and `segmentSize` are immutable; the open file, the segment number
+/// and the encoding buffer are owned by `lock` (every method that touches them takes it).
 final class WAL: @unchecked Sendable {
     let directory: String
     let segmentSize: Int
