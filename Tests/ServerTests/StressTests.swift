@@ -70,7 +70,7 @@ final class StressLog: Sendable {
 
     @Test func parallelClientsDuringIngestionCompactionAndReload() async throws {
         let seed = UInt64(ProcessInfo.processInfo.environment["SEXTANT_STRESS_SEED"] ?? "") ?? 20_261_130
-        let clients = 16
+        let clients = ProcessInfo.processInfo.environment["SEXTANT_STRESS_CLIENTS"].flatMap(Int.init) ?? 16
         let target = await FakeTarget()
         defer { target.stop() }
         target.set((0..<50).map { "stress_scraped{n=\"\($0)\"} \($0)" }.joined(separator: "\n") + "\n")
@@ -85,7 +85,7 @@ final class StressLog: Sendable {
         let server = try await RunningServer.start(adminAPI: true, scraping: true) { options in
             options.db = db
             options.configFile = configFile
-            options.maxConcurrency = 8
+            options.maxConcurrency = 20
         }
         defer { Task { await server.stop() } }
         try prefill(server, from: start - Self.blockRange * 15 / 2, to: start)
