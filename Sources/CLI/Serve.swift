@@ -29,6 +29,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("storage.tsdb.retention.size"), help: "Most bytes to keep (e.g. 512MB, 10GB); none by default.")
     var retentionSize: String?
 
+    @Option(name: .customLong("storage.tsdb.too-far-in-future.time-window"),
+            help: "How far ahead of the clock a sample may be stamped; later ones are refused.")
+    var futureWindow = "10m"
+
     @Option(name: .customLong("web.listen-address"), help: "Address to listen on.")
     var listenAddress = "0.0.0.0:9090"
 
@@ -47,6 +51,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("web.enable-admin-api"), help: "Enable the admin endpoints.")
     var enableAdminAPI = false
 
+    @Flag(name: .customLong("web.enable-lifecycle"), help: "Enable shutdown and reload over HTTP (POST /-/quit, /-/reload).")
+    var enableLifecycle = false
+
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
     var logLevel = "info"
 
@@ -63,18 +70,22 @@ struct Serve: AsyncParsableCommand {
         options.port = port
         options.db.retentionTime = try Serve.duration(retentionTime, flag: "storage.tsdb.retention.time")
         if let retentionSize { options.db.retentionSize = try Serve.bytes(retentionSize) }
+        options.db.head.maxFuture = try Serve.duration(futureWindow, flag: "storage.tsdb.too-far-in-future.time-window")
         options.engine.timeout = .milliseconds(try Serve.duration(queryTimeout, flag: "query.timeout"))
         options.engine.maxSamples = maxSamples
         options.engine.lookbackDelta = try Serve.duration(lookbackDelta, flag: "query.lookback-delta")
         options.maxConcurrency = maxConcurrency
         options.enableAdminAPI = enableAdminAPI
+        options.enableLifecycle = enableLifecycle
         options.configFile = configFile
         options.flags = [
             "config.file": configFile ?? "", "storage.tsdb.path": dataPath,
             "storage.tsdb.retention.time": retentionTime, "storage.tsdb.retention.size": retentionSize ?? "0B",
+            "storage.tsdb.too-far-in-future.time-window": futureWindow,
             "web.listen-address": listenAddress, "query.timeout": queryTimeout, "query.max-samples": String(maxSamples),
             "query.lookback-delta": lookbackDelta, "query.max-concurrency": String(maxConcurrency),
-            "web.enable-admin-api": String(enableAdminAPI), "log.level": logLevel, "log.format": logFormat,
+            "web.enable-admin-api": String(enableAdminAPI), "web.enable-lifecycle": String(enableLifecycle),
+            "log.level": logLevel, "log.format": logFormat,
         ]
         guard let level = Serve.level(logLevel) else { throw ValidationError("--log.level: expected debug, info, warn or error") }
         guard let format = LineLogHandler.Format(rawValue: logFormat) else { throw ValidationError("--log.format: expected logfmt or json") }

@@ -149,8 +149,10 @@ public final class DB: Sendable {
         while true {
             let stats = head.stats
             guard stats.maxTime != .min, stats.minTime != .max else { return }
+            // Never past the clock's future window: no sample can make the head cut early.
+            let newest = min(stats.maxTime, options.head.latestTime)
             let mint = floorDiv(stats.minTime, range) * range
-            guard stats.maxTime - mint > range * 3 / 2 else { return }
+            guard newest - mint > range * 3 / 2 else { return }
             let maxt = mint + range
             let closed = try wal.cut()
             raiseMinValidTime(maxt)
@@ -196,7 +198,9 @@ public final class DB: Sendable {
     }
 
     func applyRetention() {
-        let newest = max(head.stats.maxTime, blocks.last?.meta.maxTime ?? .min)
+        // Measured from the newest sample, but never from past the clock's future window: a
+        // block stamped in the future cannot push the rest of history out.
+        let newest = min(max(head.stats.maxTime, blocks.last?.meta.maxTime ?? .min), options.head.latestTime)
         guard newest != .min else { return }
         var doomed = blocks.filter { $0.meta.maxTime <= newest - options.retentionTime }
         if let limit = options.retentionSize {

@@ -20,8 +20,19 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = build.appendingPathComponent("sextant")
         process.arguments = ["serve", "--storage.tsdb.path", directory, "--web.listen-address", "127.0.0.1:\(port)",
                              "--log.level", "warn"]
+        // Not the test's own output: a child that outlives a failed test must not hold it open.
+        process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+    }
+
+    /// A child still running when the test lets go of it (a test that failed before stopping
+    /// it) is killed, so no server outlives its test.
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     /// Waits until /-/ready answers 200.

@@ -24,6 +24,7 @@ final class RunningServer: @unchecked Sendable {
         options.port = 0
         options.dataDirectory = dir
         options.enableAdminAPI = adminAPI
+        options.enableLifecycle = true
         options.selfScrapeInterval = selfScrapeInterval
         configure(&options)
         var logger = Logger(label: "test")

@@ -97,4 +97,43 @@ import Testing
         server.db?.close()
         try? FileManager.default.removeItem(atPath: options.dataDirectory)
     }
+
+    /// /api/v1/status/config shows the configuration with every secret as `<secret>`.
+    @Test func configurationIsShownWithoutSecrets() async throws {
+        let file = NSTemporaryDirectory() + "sextant-secrets-\(UUID().uuidString).yml"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try """
+        scrape_configs:
+          - job_name: a
+            basic_auth: {username: alice, password: hunter2}
+            static_configs: [{targets: ['127.0.0.1:1']}]
+          - job_name: b
+            authorization: {type: Bearer, credentials: "tok-123"}
+            bearer_token: old-token-456
+            kubernetes_sd_configs:
+              - role: pod
+                basic_auth: {username: bob, password: "s3cret"}
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try await RunningServer.start { $0.configFile = file }
+        defer { Task { await s.stop() } }
+        let reply = try await s.get("/api/v1/status/config")
+        let yaml = (reply.json["data"] as? [String: Any])?["yaml"] as? String ?? ""
+        for secret in ["hunter2", "tok-123", "old-token-456", "s3cret"] {
+            #expect(!reply.text.contains(secret), "\(secret) shown")
+        }
+        #expect(yaml.components(separatedBy: "<secret>").count == 5)
+        #expect(yaml.contains("alice") && yaml.contains("bob") && yaml.contains("job_name: b"))
+    }
+
+    /// Without --web.enable-lifecycle, reload and quit answer 403 and do nothing.
+    @Test func lifecycleEndpointsNeedTheFlag() async throws {
+        let s = try await RunningServer.start { $0.enableLifecycle = false }
+        defer { Task { await s.stop() } }
+        for path in ["/-/reload", "/-/quit"] {
+            let reply = try await s.post(path, body: "")
+            #expect(reply.status == 403, "\(path)")
+            #expect(reply.text == "Lifecycle API is not enabled.\n")
+        }
+        #expect(try await s.get("/-/healthy").status == 200)
+    }
 }

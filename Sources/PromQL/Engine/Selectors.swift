@@ -130,6 +130,11 @@ extension Evaluator {
         var subStart = every * ((first - range) / every)     // truncating division, as Go's
         if subStart < first - range { subStart += every }
         guard subStart <= last else { return [] }
+        // Every series of the inner expression holds a point per subquery step: refuse before
+        // anything of that size is allocated (Prometheus counts these points too).
+        let points = (last - subStart) / every + 1
+        guard points <= Int64(context.options.maxSamples - context.samples) else { throw .tooManySamples }
+        try context.hold(Int(points))
         let child = Evaluator(context: context, start: subStart, end: last, interval: every)
         let value = try child.eval(inner)
         switch value {

@@ -190,6 +190,14 @@ public enum PromQLDuration {
 
     static func unitStart(_ b: UInt8) -> Bool { "ywdhms".utf8.contains(b) }
 
+    /// Longest duration: what Go's `time.Duration` holds (about 292 years), as in Prometheus.
+    /// With times bounded by `maxTimestamp`, no sum or difference of a time and a duration
+    /// can overflow.
+    public static let maxMilliseconds: Int64 = Int64.max / 1_000_000
+
+    /// Largest time, in milliseconds, that queries and `@` accept (about 292,000 years).
+    public static let maxTimestamp: Int64 = 9_223_372_036_854_775
+
     /// Length of the unit at `i` (1 or 2), nil when there is none.
     static func unitLength(_ bytes: [UInt8], _ i: Int) -> Int? {
         guard i < bytes.count, unitStart(bytes[i]) else { return nil }
@@ -197,7 +205,8 @@ public enum PromQLDuration {
         return 1
     }
 
-    /// Milliseconds of a duration such as `1h30m`; nil when malformed.
+    /// Milliseconds of a duration such as `1h30m`; nil when malformed or longer than
+    /// `maxMilliseconds`.
     public static func parse(_ s: String) -> Int64? {
         let b = Array(s.utf8)
         var i = 0, total: Int64 = 0
@@ -214,7 +223,7 @@ public enum PromQLDuration {
             lastUnit = order
             let (m, o1) = n.multipliedReportingOverflow(by: units[k].1)
             let (sum, o2) = total.addingReportingOverflow(m)
-            guard !o1 && !o2 else { return nil }
+            guard !o1 && !o2, sum <= maxMilliseconds else { return nil }
             total = sum
             i += len
         }

@@ -8,11 +8,19 @@ public struct Parser {
     let query: String
     var tokens: [Token]
     var pos = 0
-    /// Nesting depth, bounded so hostile input cannot exhaust the stack.
+    /// Nesting depth, bounded so hostile input cannot exhaust the stack: every evaluation,
+    /// printing or comparison of the AST recurses as deep as it is. Chains of binary
+    /// operators (`1-1-1-…`) and of postfix modifiers (`x[1m:][1m:]…`) count too, since they
+    /// nest the AST as deeply as parentheses do.
     var depth = 0
     static let maxDepth = 200
+    /// Longest query text accepted, in bytes.
+    static let maxLength = 1 << 20
 
     public static func parse(_ query: String) throws(ParseError) -> Expr {
+        guard query.utf8.count <= maxLength else {
+            throw ParseError("query is \(query.utf8.count) bytes long, more than the \(maxLength) allowed", at: 0, in: query)
+        }
         var lexer = Lexer(query)
         var p = Parser(query: query, tokens: try lexer.tokens())
         if p.peek.kind == .eof { throw p.error("no expression found in input", p.peek) }
@@ -76,7 +84,10 @@ public struct Parser {
         defer { depth -= 1 }
         guard depth < Parser.maxDepth else { throw error("expression nested too deeply", peek) }
         var lhs = try unary()
+        var chain = 0
         while let op = binaryOperator(peek), op.precedence >= minPrecedence {
+            chain += 1
+            guard depth + chain < Parser.maxDepth else { throw error("expression nested too deeply", peek) }
             let opToken = advance()
             var returnBool = false
             if isKeyword("bool") {
@@ -169,16 +180,20 @@ public struct Parser {
 
     mutating func postfix(_ base: Expr) throws(ParseError) -> Expr {
         var e = base
+        var chain = 0
         while true {
+            chain += 1
+            guard depth + chain < Parser.maxDepth else { throw error("expression nested too deeply", peek) }
             if isOp("[") {
                 e = try rangeOrSubquery(e)
             } else if isKeyword("offset") {
                 let t = advance()
                 var sign: Int64 = 1
                 if isOp("-") { _ = advance(); sign = -1 } else if isOp("+") { _ = advance() }
-                guard peek.kind == .duration || (peek.kind == .number && peek.text == "0"), let d = PromQLDuration.parse(peek.kind == .number ? "0s" : peek.text) else {
+                guard peek.kind == .duration || (peek.kind == .number && peek.text == "0") else {
                     throw error("unexpected \(describe(peek)) in offset, expected duration", peek)
                 }
+                let d = try durationValue(peek.kind == .number ? "0s" : peek.text)
                 _ = advance()
                 e = try applyOffset(sign * d, to: e, at: t)
             } else if isOp("@") {
@@ -192,9 +207,10 @@ public struct Parser {
 
     mutating func rangeOrSubquery(_ e: Expr) throws(ParseError) -> Expr {
         let open = advance()
-        guard peek.kind == .duration, let range = PromQLDuration.parse(peek.text) else {
+        guard peek.kind == .duration else {
             throw error("unexpected \(describe(peek)) in subquery or range selector, expected duration", peek)
         }
+        let range = try durationValue(peek.text)
         _ = advance()
         if isOp("]") {
             _ = advance()
@@ -210,7 +226,8 @@ public struct Parser {
         try expect(":", "subquery")
         var step: Int64?
         if peek.kind == .duration {
-            step = PromQLDuration.parse(advance().text)
+            step = try durationValue(peek.text)
+            _ = advance()
         }
         try expect("]", "subquery")
         guard e.type == .vector else {
@@ -218,6 +235,13 @@ public struct Parser {
         }
         if let step, step <= 0 { throw error("step must be positive", open) }
         return .subquery(e, range: range, step: step, offset: 0, at: nil)
+    }
+
+    /// The milliseconds of the duration token at `peek` (not consumed); an error when it is
+    /// longer than any duration Prometheus accepts.
+    func durationValue(_ text: String) throws(ParseError) -> Int64 {
+        guard let d = PromQLDuration.parse(text) else { throw error("not a valid duration string: \"\(text)\"", peek) }
+        return d
     }
 
     func applyOffset(_ d: Int64, to e: Expr, at t: Token) throws(ParseError) -> Expr {
@@ -252,7 +276,7 @@ public struct Parser {
         }
         _ = advance()
         let ms = (sign * v * 1000).rounded()
-        guard ms.isFinite, abs(ms) < 9.2e18 else { throw error("timestamp out of bounds for @ modifier", peek) }
+        guard ms.isFinite, abs(ms) <= Double(PromQLDuration.maxTimestamp) else { throw error("timestamp out of bounds for @ modifier", peek) }
         return .timestamp(Int64(ms))
     }
 

@@ -40,8 +40,9 @@ struct Parameters {
 
     static func parseTime(_ text: String) -> Int64? {
         if let seconds = Double(text), seconds.isFinite {
+            // Bounded so that no time arithmetic of a query can overflow (PromQLDuration).
             let ms = (seconds * 1000).rounded()
-            guard abs(ms) < 9.2e18 else { return nil }
+            guard abs(ms) <= Double(PromQLDuration.maxTimestamp) else { return nil }
             return Int64(ms)
         }
         let formatter = ISO8601DateFormatter()
@@ -70,7 +71,7 @@ struct Parameters {
     static func parseDuration(_ text: String) -> Int64? {
         if let seconds = Double(text), seconds.isFinite {
             let ms = (seconds * 1000).rounded()
-            return abs(ms) < 9.2e18 ? Int64(ms) : nil
+            return abs(ms) <= Double(PromQLDuration.maxMilliseconds) ? Int64(ms) : nil
         }
         return PromQLDuration.parse(text)
     }

@@ -18,6 +18,8 @@ struct PrometheusAPI: Sendable {
     let scraping: ScrapeState
     /// Re-reads the configuration (POST /-/reload).
     let reload: @Sendable () throws -> Void
+    /// Begins a graceful shutdown (POST /-/quit).
+    let quit: @Sendable () -> Void
 
     var db: DB { get throws(APIError) { try storage.get() } }
     /// Most points a range query may return per series.

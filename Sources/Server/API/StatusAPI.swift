@@ -25,7 +25,9 @@ extension PrometheusAPI {
         router.get("/api/v1/status/runtimeinfo") { _, _ in await respond { () throws(APIError) in runtimeInfo() } }
         router.get("/api/v1/status/config") { _, _ in
             await respond { () throws(APIError) in
-                let yaml = options.configFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+                // Secrets (passwords, credentials, bearer tokens) shown as <secret>, as Prometheus does.
+                let yaml = options.configFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+                    .map(PrometheusConfig.redacted) ?? ""
                 var w = JSONWriter()
                 w.raw("{\"yaml\":")
                 w.string(yaml)
@@ -50,8 +52,10 @@ extension PrometheusAPI {
                 return json(e.json, status: e.status)
             }
         }
+        // Reload and quit only with --web.enable-lifecycle, as in Prometheus.
         for method in [HTTPRequest.Method.post, .put] {
             router.on("/-/reload", method: method) { _, _ -> Response in
+                guard options.enableLifecycle else { return Self.lifecycleDisabled() }
                 do {
                     try reload()
                 } catch {
@@ -59,6 +63,11 @@ extension PrometheusAPI {
                                     body: ResponseBody(byteBuffer: ByteBuffer(string: "failed to reload config: \(error)\n")))
                 }
                 return Response(status: .ok)
+            }
+            router.on("/-/quit", method: method) { _, _ -> Response in
+                guard options.enableLifecycle else { return Self.lifecycleDisabled() }
+                quit()
+                return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "Requesting termination... Goodbye!\n")))
             }
         }
     }
@@ -201,6 +210,10 @@ extension PrometheusAPI {
         }
         w.raw("}")
         return w.bytes
+    }
+
+    static func lifecycleDisabled() -> Response {
+        Response(status: .forbidden, body: ResponseBody(byteBuffer: ByteBuffer(string: "Lifecycle API is not enabled.\n")))
     }
 
     /// The newest sample of every matching series, in the text exposition format.

@@ -69,6 +69,7 @@ final class ServerMetrics: Sendable {
         metric("sextant_tsdb_head_samples_appended_total", "counter", "Samples appended to the head.", "\(head.samplesAppended)")
         metric("sextant_tsdb_out_of_order_samples_total", "counter", "Samples rejected as out of order.", "\(head.outOfOrderSamples)")
         metric("sextant_tsdb_out_of_bounds_samples_total", "counter", "Samples rejected as older than the head.", "\(head.outOfBoundsSamples)")
+        metric("sextant_tsdb_too_far_in_future_samples_total", "counter", "Samples rejected as stamped too far ahead of the clock.", "\(head.tooFarInFutureSamples)")
         metric("sextant_tsdb_wal_corruptions_total", "counter", "WAL corruptions found and repaired on open.", "\(db.replayStats.corruptions)")
         metric("sextant_tsdb_blocks_loaded", "gauge", "Blocks in use.", "\(db.blocks.count)")
         metric("sextant_tsdb_storage_blocks_bytes", "gauge", "Bytes of blocks and WAL on disk.", "\(db.size)")

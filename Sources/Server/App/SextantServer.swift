@@ -18,6 +18,8 @@ public struct ServerOptions: Sendable {
     public var engine = EngineOptions()
     public var maxConcurrency = 20
     public var enableAdminAPI = false
+    /// Serve POST /-/reload and /-/quit (`--web.enable-lifecycle`); 403 otherwise.
+    public var enableLifecycle = false
     /// The scrape configuration file, if given.
     public var configFile: String?
     /// Scrape this server's own /metrics (what `sextant serve` does without a configuration).
@@ -37,6 +39,8 @@ public struct SextantServer: Sendable {
     public let storage = StorageState()
     public let scraping = ScrapeState()
     public let metadata = MetadataStore()
+    /// Ends `run()` gracefully when triggered (POST /-/quit).
+    let shutdown = ShutdownTrigger()
     let logger: Logger
     let metrics = ServerMetrics()
     let startTime = Date()
@@ -63,7 +67,8 @@ public struct SextantServer: Sendable {
         let api = PrometheusAPI(storage: storage, engine: Engine(options: options.engine),
                                 limiter: QueryLimiter(limit: options.maxConcurrency), build: .current, metrics: metrics,
                                 metadata: metadata, options: options, startTime: startTime, scraping: scraping,
-                                reload: { [self] in try self.reloadScrapeConfig() })
+                                reload: { [self] in try self.reloadScrapeConfig() },
+                                quit: { [shutdown] in shutdown.trigger() })
         api.register(on: router)
         let storage = self.storage
         router.get("/-/healthy") { _, _ in "Sextant is Healthy.\n" }
@@ -151,6 +156,7 @@ public struct SextantServer: Sendable {
         // In-flight requests get this long to finish before they are cancelled.
         config.maximumGracefulShutdownDuration = .seconds(30)
         let group = ServiceGroup(configuration: config)
+        shutdown.set { Task { await group.triggerGracefulShutdown() } }
         async let opened: Void = opener.value
         do {
             try await group.run()
@@ -202,6 +208,15 @@ public struct CompactionService: Service {
             }.value
         }
     }
+}
+
+/// Begins a graceful shutdown of the running server, once `run()` has said how.
+final class ShutdownTrigger: Sendable {
+    private let action = Locked<(@Sendable () -> Void)?>(nil)
+
+    func set(_ body: @escaping @Sendable () -> Void) { action.withLock { $0 = body } }
+
+    func trigger() { action.withLock { $0 }?() }
 }
 
 /// The scrape manager once scraping runs, and the port the server listens on.

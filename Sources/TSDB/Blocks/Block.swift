@@ -21,6 +21,9 @@ public final class Block: Sendable {
         let meta: BlockMeta
         do { meta = try BlockMeta.read(directory + "/meta.json") } catch { throw .meta("\(directory): \(error)") }
         guard meta.maxTime >= meta.minTime, ULID.isValid(meta.ulid) else { throw .meta("\(directory): inconsistent fields") }
+        guard meta.minTime >= HeadOptions.earliestTime, meta.maxTime <= -HeadOptions.earliestTime else {
+            throw .meta("\(directory): time range [\(meta.minTime), \(meta.maxTime)] outside what the store can represent")
+        }
         let index = try BlockIndexReader(path: directory + "/index.db", expectedSeries: meta.stats.numSeries)
         let chunks = try ChunkFileReader(directory: directory + "/chunks")
         let stones = try TombstoneFile.read(directory + "/" + TombstoneFile.name)

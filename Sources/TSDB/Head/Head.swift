@@ -154,6 +154,7 @@ final class HeadCounters: Sendable {
     let outOfOrder = Atomic<Int>(0)
     let duplicates = Atomic<Int>(0)
     let outOfBounds = Atomic<Int>(0)
+    let tooFarInFuture = Atomic<Int>(0)
     let minTime = Atomic<Int64>(.max)
     let maxTime = Atomic<Int64>(.min)
 
@@ -188,6 +189,7 @@ final class HeadCounters: Sendable {
                   outOfOrderSamples: outOfOrder.load(ordering: .relaxed),
                   duplicateSamples: duplicates.load(ordering: .relaxed),
                   outOfBoundsSamples: outOfBounds.load(ordering: .relaxed),
+                  tooFarInFutureSamples: tooFarInFuture.load(ordering: .relaxed),
                   minTime: minTime.load(ordering: .relaxed),
                   maxTime: maxTime.load(ordering: .relaxed))
     }
@@ -205,6 +207,8 @@ public struct HeadStats: Sendable, Equatable {
     public var duplicateSamples: Int
     /// Samples rejected for falling in a time range already written to a block.
     public var outOfBoundsSamples: Int
+    /// Samples rejected for being stamped too far ahead of the clock.
+    public var tooFarInFutureSamples: Int
     /// Oldest and newest committed sample times (`Int64.max`/`Int64.min` while empty).
     public var minTime: Int64
     public var maxTime: Int64

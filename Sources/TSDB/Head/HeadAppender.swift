@@ -23,6 +23,10 @@ public final class HeadAppender: Appender {
     /// reference counting (the head, which owns them, outlives the appender).
     let stripeLocks: UnsafeMutablePointer<Locked<Head.Stripe>>
 
+    /// Newest timestamp this appender accepts: the clock plus the head's future window, read
+    /// once per commit (a clock read per sample would cost more than the append).
+    private var latestTime: Int64?
+
     init(head: Head) {
         self.head = head
         stripeLocks = head.stripes.locks
@@ -76,9 +80,15 @@ public final class HeadAppender: Appender {
 
     @inline(__always)
     func reserve(_ s: MemSeries, _ t: Int64, _ v: Double) throws(AppendError) {
-        if t < head.minValidTime.load(ordering: .relaxed) {
+        if t < head.minValidTime.load(ordering: .relaxed) || t < HeadOptions.earliestTime {
             head.counters.outOfBounds.add(1, ordering: .relaxed)
             throw .outOfBounds
+        }
+        let latest = latestTime ?? head.options.latestTime
+        latestTime = latest
+        if t > latest {
+            head.counters.tooFarInFuture.add(1, ordering: .relaxed)
+            throw .tooFarInFuture
         }
         do {
             try s.reserve(t, v)
@@ -95,6 +105,7 @@ public final class HeadAppender: Appender {
     }
 
     public func commit() throws {
+        latestTime = nil
         defer { pending.removeAll(keepingCapacity: true) }
         guard !pending.isEmpty else { return }
         if let wal = head.wal {
@@ -161,6 +172,7 @@ public final class HeadAppender: Appender {
     }
 
     public func rollback() {
+        latestTime = nil
         for p in pending {
             withStripeLock(of: p.ref) {
                 p.unmanaged._withUnsafeGuaranteedRef { s in

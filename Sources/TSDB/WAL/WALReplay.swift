@@ -9,6 +9,9 @@ public struct WALReplayStats: Sendable, Equatable {
     public var samplesInBlocks = 0
     /// Samples for refs without a series record (lost series records).
     public var unknownRefSamples = 0
+    /// Samples refused for times the store does not accept: before `HeadOptions.earliestTime`
+    /// or past the clock's future window (logged by an older version that took them).
+    public var refusedSamples = 0
     /// Torn or corrupt tails found and truncated.
     public var corruptions = 0
     /// Bytes removed by truncation, later segments included.
@@ -25,6 +28,7 @@ extension Head {
     func replay(walDirectory directory: String, logger: Logger, repair: Bool = true) -> WALReplayStats {
         var stats = WALReplayStats()
         var state = ReplayState()
+        state.latestTime = options.latestTime
         var segments = WAL.segmentIndices(in: directory)
         if let checkpoint = Checkpoint.latest(in: directory) {
             let dir = directory + "/" + Checkpoint.name(checkpoint)
@@ -38,6 +42,9 @@ extension Head {
             if !replaySegment(WAL.segmentPath(directory, i), later: later, repair: repair, &state, &stats, logger) { break }
         }
         counters.extend(min: state.minTime, max: state.maxTime)
+        if stats.refusedSamples > 0 {
+            logger.warning("WAL replay refused \(stats.refusedSamples) samples stamped outside [\(HeadOptions.earliestTime), \(state.latestTime)] (too far in the future or unrepresentable)")
+        }
         return stats
     }
 
@@ -49,6 +56,8 @@ extension Head {
         var maxTime = Int64.min
         /// Samples waiting to be applied, by shard.
         var shards: [[WALSample]] = [[], []]
+        /// Newest acceptable sample time, read from the clock when the replay starts.
+        var latestTime = Int64.max
     }
 
     /// Replays one segment; false when it was damaged (and repaired).
@@ -105,6 +114,7 @@ extension Head {
             let noAliases = state.alias.isEmpty
             for var s in samples {
                 if s.t < minValid { stats.samplesInBlocks += 1; continue }
+                if s.t > state.latestTime || s.t < HeadOptions.earliestTime { stats.refusedSamples += 1; continue }
                 if !noAliases { s.ref = state.alias[s.ref] ?? s.ref }
                 state.shards[Int(s.ref & 1)].append(s)
             }
