@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TSDB", "Workloads"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary some tests run.
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "TSDB", "PromQL", "Scrape", "CLI",
+            "Server", "TSDB", "PromQL", "Scrape", "CLI", "Workloads",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
         ], swiftSettings: strictSettings),

@@ -121,8 +121,9 @@ import Testing
         let dir = NSTemporaryDirectory() + "sextant-import-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try "up{job=\"a\"} 1 1000\nup{job=\"a\" 1 2000\nup 2\nup 1 notatime\nup 1 3000\n"
+        try "up{job=\"a\"} 1 1000\nup{job=\"a\" 1 2000\nup 2\nup 1 notatime\nup 1 3000\nup 1 9223372036854775807\nup 1 -9223372036854775808\n"
             .write(toFile: dir + "/bad.prom", atomically: true, encoding: .utf8)
+        try "up 1 1e300\n# EOF\n".write(toFile: dir + "/huge.om", atomically: true, encoding: .utf8)
         try "up 1 1\n".write(toFile: dir + "/noeof.om", atomically: true, encoding: .utf8)
         let data = dir + "/data"
         let r = try runSextant(["import", dir + "/bad.prom", "--storage.tsdb.path", data])
@@ -130,13 +131,18 @@ import Testing
         #expect(r.stderr.contains("bad.prom:2: "))
         #expect(r.stderr.contains("bad.prom:3: a sample needs a timestamp to be imported"))
         #expect(r.stderr.contains("bad.prom:4: invalid timestamp \"notatime\""))
-        #expect(r.stderr.contains("3 bad lines; nothing was imported"))
+        #expect(r.stderr.contains("bad.prom:6: timestamp 9223372036854775807 is outside what the store accepts"))
+        #expect(r.stderr.contains("bad.prom:7: invalid timestamp \"-9223372036854775808\""))
+        #expect(r.stderr.contains("5 bad lines; nothing was imported"))
         #expect(r.stdout.isEmpty)
         let left = try FileManager.default.contentsOfDirectory(atPath: data)
         #expect(left == ["lock"])
 
         let om = try runSextant(["import", dir + "/noeof.om", "--format", "openmetrics", "--storage.tsdb.path", data])
         #expect(om.status != 0 && om.stderr.contains("must end with \"# EOF\""))
+        // OpenMetrics seconds past what milliseconds can hold: refused, not wrapped.
+        let huge = try runSextant(["import", dir + "/huge.om", "--storage.tsdb.path", data])
+        #expect(huge.status != 0 && huge.stderr.contains("huge.om:1: timestamp"), "\(huge.stderr)")
         // A file that is one endless line is refused before it fills memory.
         try Data(repeating: UInt8(ascii: "x"), count: 17 << 20).write(to: URL(fileURLWithPath: dir + "/blob.prom"))
         let blob = try runSextant(["import", dir + "/blob.prom", "--storage.tsdb.path", data])

@@ -7,6 +7,7 @@ import Synchronization
 import Testing
 @testable import Server
 @testable import TSDB
+import Workloads
 
 /// The data the stress run writes and checks, known by construction: 200 stable series, each
 /// with a sample every 250 ms whose value follows from the series and the time.
@@ -28,18 +29,6 @@ enum StableData {
 
     static func labels(_ i: Int) -> Labels {
         Labels(["__name__": "stress_stable", "series": "\(i)", "group": group(i)])
-    }
-}
-
-/// SplitMix64: a seeded generator, so a run's mix of requests can be repeated.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
@@ -103,7 +92,7 @@ final class StressLog: Sendable {
             group.addTask { await Self.writer(server, client, log, deadline, from: start) }
             group.addTask { await Self.operator(server, client, log, deadline, configFile, target.port) }
             for c in 0..<clients {
-                let rng = SeededRandom(state: seed &+ UInt64(c))
+                let rng = SplitMix64(seed: seed &+ UInt64(c))
                 group.addTask { await Self.queries(server, client, log, deadline, rng) }
             }
         }
@@ -211,7 +200,7 @@ final class StressLog: Sendable {
 
     /// One client: requests drawn from the mix until the deadline, each answer checked.
     static func queries(_ server: RunningServer, _ client: HTTPClient, _ log: StressLog,
-                        _ deadline: ContinuousClock.Instant, _ rng: SeededRandom) async {
+                        _ deadline: ContinuousClock.Instant, _ rng: SplitMix64) async {
         var rng = rng
         while ContinuousClock.now < deadline {
             let w = log.written.load(ordering: .sequentiallyConsistent)

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import TSDB
+import Workloads
 
 /// The store read from many threads while one thread appends, cuts the head into blocks,
 /// merges blocks and applies retention: every read of a range already written must see every
@@ -43,7 +44,7 @@ import Testing
                 }
                 return
             }
-            var rng = SplitMix(state: UInt64(k))
+            var rng = SplitMix64(seed: UInt64(k))
             while !done.load(ordering: .sequentiallyConsistent) {
                 let w = written.load(ordering: .sequentiallyConsistent)
                 guard w >= 0 else { continue }
@@ -145,17 +146,5 @@ import Testing
             if let e = set.error { return "[\(mint), \(maxt)]: \(e)" }
             return n == expected ? nil : "[\(mint), \(maxt)]: \(n) series of \(expected)"
         }
-    }
-}
-
-/// A seeded generator for reproducible test runs.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -35,6 +35,9 @@ struct ImportFileReader {
     private var refs = SeriesTextCache(capacity: 10_000_000)
     private var lineNumber = 0
     private var sawEOF = false
+    /// Newest timestamp accepted: the clock plus the store's future window, as the server
+    /// takes samples (a block stamped far ahead would otherwise drive retention).
+    private let latestTime = HeadOptions().latestTime
 
     init(path: String, format: ImportFormat) throws {
         self.path = path
@@ -106,6 +109,9 @@ struct ImportFileReader {
                 ? try SampleLineParser.openMetricsValueAndTimestamp(bytes[split...])
                 : try SampleLineParser.valueAndTimestamp(bytes[split...])
             guard let timestamp else { return reject("a sample needs a timestamp to be imported") }
+            guard timestamp >= HeadOptions.earliestTime, timestamp <= latestTime else {
+                return reject("timestamp \(timestamp) is outside what the store accepts (too far in the future, or not representable)")
+            }
             let id: UInt32
             if let ref = refs.ref(for: series) {
                 id = UInt32(truncatingIfNeeded: ref)

@@ -55,7 +55,7 @@ final class ServerMetrics: Sendable {
     }
 
     /// The exposition text.
-    func render(db: DB, build: BuildInfo) -> String {
+    func render(db: DB, build: BuildInfo, metadataDropped: Int = 0) -> String {
         let head = db.head.stats
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) { out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n" }
@@ -69,6 +69,7 @@ final class ServerMetrics: Sendable {
         metric("sextant_tsdb_head_samples_appended_total", "counter", "Samples appended to the head.", "\(head.samplesAppended)")
         metric("sextant_tsdb_out_of_order_samples_total", "counter", "Samples rejected as out of order.", "\(head.outOfOrderSamples)")
         metric("sextant_tsdb_out_of_bounds_samples_total", "counter", "Samples rejected as older than the head.", "\(head.outOfBoundsSamples)")
+        metric("sextant_metadata_dropped_total", "counter", "Metric families whose TYPE/HELP/UNIT were not kept because the metadata store was full.", "\(metadataDropped)")
         metric("sextant_tsdb_too_far_in_future_samples_total", "counter", "Samples rejected as stamped too far ahead of the clock.", "\(head.tooFarInFutureSamples)")
         metric("sextant_tsdb_wal_corruptions_total", "counter", "WAL corruptions found and repaired on open.", "\(db.replayStats.corruptions)")
         metric("sextant_tsdb_blocks_loaded", "gauge", "Blocks in use.", "\(db.blocks.count)")

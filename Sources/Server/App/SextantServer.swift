@@ -79,7 +79,7 @@ public struct SextantServer: Sendable {
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "Sextant is Ready.\n")))
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = storage.current.map { metrics.render(db: $0, build: .current) } ?? ""
+            let text = storage.current.map { metrics.render(db: $0, build: .current, metadataDropped: metadata.dropped) } ?? ""
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }

@@ -26,8 +26,15 @@ public final class MetadataStore: Sendable {
     public typealias Entry = MetricMetadata
 
     private let entries = Locked<[String: Entry]>([:])
+    /// Most metric families remembered: a stream of ever-new names cannot grow it further
+    /// (later new names are dropped and counted).
+    public let capacity: Int
+    private let droppedCount = Atomic<Int>(0)
 
-    public init() {}
+    public init(capacity: Int = 100_000) { self.capacity = capacity }
+
+    /// Metric families whose metadata was dropped because the store was full.
+    public var dropped: Int { droppedCount.load(ordering: .relaxed) }
 
     /// Reads `# TYPE name type`, `# HELP name text`, `# UNIT name unit` lines.
     func record(commentLine line: Substring) {
@@ -35,16 +42,19 @@ public final class MetadataStore: Sendable {
         guard parts.count >= 3, parts[0] == "#" else { return }
         let name = String(parts[2])
         let rest = parts.count > 3 ? String(parts[3]) : ""
-        entries.withLock { e in
+        let full = entries.withLock { e -> Bool in
+            guard e[name] != nil || e.count < capacity else { return true }
             var entry = e[name] ?? Entry()
             switch parts[1] {
             case "TYPE": entry.type = rest
             case "HELP": entry.help = rest.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\\\", with: "\\")
             case "UNIT": entry.unit = rest
-            default: return
+            default: return false
             }
             e[name] = entry
+            return false
         }
+        if full { droppedCount.add(1, ordering: .relaxed) }
     }
 
     public var all: [String: Entry] { entries.withLock { $0 } }

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+@testable import Server
+
+/// What one import request or a stream of metadata can make the server hold is bounded.
+@Suite struct IngestionBoundsTests {
+    @Test func importRefusesOversizedSeriesAndKeepsTheRest() async throws {
+        let s = try await RunningServer.start()
+        defer { Task { await s.stop() } }
+        let manyLabels = "wide{" + (0..<100).map { "l\($0)=\"v\"" }.joined(separator: ",") + "} 1"
+        let longName = "long{" + String(repeating: "n", count: 2000) + "=\"v\"} 1"
+        let longValue = "long{l=\"" + String(repeating: "v", count: 20_000) + "\"} 1"
+        let future = "later 1 \(Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000)"
+        let reply = try await s.post("/api/v1/import/prometheus", body: [manyLabels, longName, longValue, future, "fine 1"].joined(separator: "\n") + "\n")
+        let data = reply.json["data"] as? [String: Any]
+        #expect(data?["accepted"] as? Int == 1)
+        #expect(data?["rejected"] as? Int == 4)
+        let errors = (data?["errors"] as? [String]) ?? []
+        #expect(errors.contains { $0.contains("101 labels, more than the 64 allowed") }, "\(errors)")
+        #expect(errors.contains { $0.contains("label name of 2000 bytes") })
+        #expect(errors.contains { $0.contains("has 20000 bytes") })
+        #expect(errors.contains { $0 == "too far in the future" })
+        let metrics = try await s.get("/metrics")
+        #expect(metrics.text.contains("sextant_tsdb_too_far_in_future_samples_total 1"))
+    }
+
+    @Test func metadataKeepsAtMostItsCapacity() {
+        let store = MetadataStore(capacity: 2)
+        for name in ["a", "b", "c", "d"] { store.record(commentLine: "# TYPE \(name) counter") }
+        store.record(commentLine: "# HELP a still updated")
+        #expect(store.all.keys.sorted() == ["a", "b"])
+        #expect(store.all["a"]?.help == "still updated")
+        #expect(store.dropped == 2)
+    }
+}
