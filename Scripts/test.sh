@@ -43,15 +43,19 @@ install_missing() {
 
 [ "$install" -eq 1 ] && install_missing
 
-# Every suite, in the debug build.
-swift test
+# Every suite, in the debug build; the stress test alone afterwards, so that its 16 clients
+# do not starve the suites that start servers with a readiness timeout, nor they it.
+swift test --skip StressTests
+swift test --skip-build --filter StressTests
 
 # The concurrency paths under ThreadSanitizer: the storage engine's suites, the PromQL engine,
 # the HTTP API, and the stress test (scaled to TSan's speed: fewer series, longer blocks).
 # -DSEXTANT_TSAN makes `Locked` use a lock ThreadSanitizer can see (Sources/TSDB/Concurrency/
 # Locked.swift); halt_on_error turns any report into a failure. Tests that start the sextant
 # binary as a child process stay out: under TSan it starts too slowly for their timeouts.
-TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}" \
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"
+tsan=(--sanitize=thread --scratch-path .build-tsan -Xswiftc -DSEXTANT_TSAN)
+swift test "${tsan[@]}" \
+    --filter 'TSDBTests|PromQLTests.EngineTests|PromQLTests.ParserTests|APITests|StatusTests|AdminTests'
 SEXTANT_STRESS_SECONDS=20 SEXTANT_STRESS_SERIES=50 SEXTANT_STRESS_BLOCK_SECONDS=60 \
-swift test --sanitize=thread --scratch-path .build-tsan -Xswiftc -DSEXTANT_TSAN \
-    --filter 'TSDBTests|PromQLTests.EngineTests|PromQLTests.ParserTests|StressTests|APITests|StatusTests|AdminTests'
+swift test "${tsan[@]}" --skip-build --filter StressTests

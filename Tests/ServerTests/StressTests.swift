@@ -38,6 +38,10 @@ final class StressLog: Sendable {
     let written = Atomic<Int64>(0)
     let requests = Atomic<Int>(0)
     let failures = Locked<[String]>([])
+    /// Set when the writer's samples were refused as older than the head's lower bound: the
+    /// machine could not keep up with these settings, and answers after that would be checked
+    /// against data that was never stored. The run stops there.
+    let fellBehind = Atomic<Bool>(false)
 
     func fail(_ message: String) {
         failures.withLock { if $0.count < 30 { $0.append(message) } }
@@ -163,6 +167,11 @@ final class StressLog: Sendable {
                 let reply = try await post(client, server, "/api/v1/import/prometheus", body: StableData.lines(at: t) + churn + "\n")
                 let accepted = (reply.json["data"] as? [String: Any])?["accepted"] as? Int
                 guard reply.status == 200, accepted == StableData.series + 20 else {
+                    if reply.text.contains("out of bounds") {
+                        log.fail("import at \(t) refused as out of bounds: the writer fell \(Int64(Date().timeIntervalSince1970 * 1000) - t) ms behind; this machine is too slow for these settings (raise SEXTANT_STRESS_BLOCK_SECONDS or run the suite alone)")
+                        log.fellBehind.store(true, ordering: .sequentiallyConsistent)
+                        return
+                    }
                     log.fail("import at \(t): \(reply.status) \(reply.text.prefix(300))")
                     continue
                 }
@@ -202,7 +211,7 @@ final class StressLog: Sendable {
     static func queries(_ server: RunningServer, _ client: HTTPClient, _ log: StressLog,
                         _ deadline: ContinuousClock.Instant, _ rng: SplitMix64) async {
         var rng = rng
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline && !log.fellBehind.load(ordering: .sequentiallyConsistent) {
             let w = log.written.load(ordering: .sequentiallyConsistent)
             // Anywhere in the last 4 block ranges (retention keeps 4.5): blocks, merged blocks
             // and the head. Requests reach back 10 s from `t`, the long range 3 block ranges.
