@@ -35,8 +35,9 @@ struct Parameters {
         throw .badData("invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid timestamp")
     }
 
-    static let minTime: Int64 = -9_223_372_036_854_775 / 1000 * 1000
-    static let maxTime: Int64 = 9_223_372_036_854_775 / 1000 * 1000
+    /// The widest range a request may ask for: the latest time queries accept, in whole seconds.
+    static let maxTime: Int64 = PromQLDuration.maxTimestamp / 1000 * 1000
+    static let minTime: Int64 = -maxTime
 
     static func parseTime(_ text: String) -> Int64? {
         if let seconds = Double(text), seconds.isFinite {
