@@ -48,6 +48,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("query.max-concurrency"), help: "Most queries evaluated at once.")
     var maxConcurrency = 20
 
+    @Option(name: .customLong("query.max-response-bytes"), help: "Largest query answer sent (e.g. 512MB); larger ones get 422.")
+    var maxResponseBytes = "512MB"
+
     @Flag(name: .customLong("web.enable-admin-api"), help: "Enable the admin endpoints.")
     var enableAdminAPI = false
 
@@ -75,6 +78,7 @@ struct Serve: AsyncParsableCommand {
         options.engine.maxSamples = maxSamples
         options.engine.lookbackDelta = try Serve.duration(lookbackDelta, flag: "query.lookback-delta")
         options.maxConcurrency = maxConcurrency
+        options.maxResponseBytes = try Serve.bytes(maxResponseBytes, flag: "query.max-response-bytes")
         options.enableAdminAPI = enableAdminAPI
         options.enableLifecycle = enableLifecycle
         options.configFile = configFile
@@ -84,6 +88,7 @@ struct Serve: AsyncParsableCommand {
             "storage.tsdb.too-far-in-future.time-window": futureWindow,
             "web.listen-address": listenAddress, "query.timeout": queryTimeout, "query.max-samples": String(maxSamples),
             "query.lookback-delta": lookbackDelta, "query.max-concurrency": String(maxConcurrency),
+            "query.max-response-bytes": maxResponseBytes,
             "web.enable-admin-api": String(enableAdminAPI), "web.enable-lifecycle": String(enableLifecycle),
             "log.level": logLevel, "log.format": logFormat,
         ]
@@ -110,13 +115,16 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// `512MB`, `10GB`, `1TB` (powers of 1024, as Prometheus' units), or plain bytes.
-    static func bytes(_ s: String) throws -> Int {
+    /// A size in Prometheus' units (B, KB, MB, GB, TB: powers of 1024); refused when it is not
+    /// positive or does not fit in 64 bits.
+    static func bytes(_ s: String, flag: String = "storage.tsdb.retention.size") throws -> Int {
         let units: [(String, Int)] = [("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
-        for (u, m) in units where s.hasSuffix(u) {
-            if let n = Int(s.dropLast(u.count)), n > 0 { return n * m }
-        }
-        if let n = Int(s), n > 0 { return n }
-        throw ValidationError("--storage.tsdb.retention.size: invalid size \"\(s)\"")
+        var number = Substring(s), multiplier = 1
+        if let (u, m) = units.first(where: { s.hasSuffix($0.0) }) { number = s.dropLast(u.count); multiplier = m }
+        guard let n = Int(number), n > 0 else { throw ValidationError("--\(flag): invalid size \"\(s)\"") }
+        let (product, overflow) = n.multipliedReportingOverflow(by: multiplier)
+        guard !overflow else { throw ValidationError("--\(flag): size \"\(s)\" too large") }
+        return product
     }
 
     static func level(_ s: String) -> Logger.Level? {

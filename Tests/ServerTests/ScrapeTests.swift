@@ -14,7 +14,8 @@ import PromQL
 /// A loopback HTTP target whose answer the test sets.
 final class FakeTarget: Sendable {
     final class Reply: Sendable {
-        let value = Locked<(status: HTTPResponse.Status, body: String, contentType: String)>((.ok, "", "text/plain; version=0.0.4"))
+        let value = Locked<(status: HTTPResponse.Status, body: [UInt8], contentType: String, gzipped: Bool)>(
+            (.ok, [], "text/plain; version=0.0.4", false))
     }
 
     let reply = Reply()
@@ -26,13 +27,21 @@ final class FakeTarget: Sendable {
         let router = Router()
         router.get("/metrics") { _, _ -> Response in
             let r = reply.value.withLock { $0 }
-            return Response(status: r.status, headers: [.contentType: r.contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: r.body)))
+            var headers: HTTPFields = [.contentType: r.contentType]
+            if r.gzipped { headers[.contentEncoding] = "gzip" }
+            return Response(status: r.status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: r.body)))
         }
         (task, port) = await startLoopback(router)
     }
 
     func set(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; version=0.0.4") {
-        reply.value.withLock { $0 = (status, body, contentType) }
+        reply.value.withLock { $0 = (status, Array(body.utf8), contentType, false) }
+    }
+
+    /// Answers with `body` gzipped (`Content-Encoding: gzip`).
+    func setGzipped(_ body: [UInt8]) {
+        let zipped = gzip(body, level: 9) ?? []
+        reply.value.withLock { $0 = (.ok, zipped, "text/plain; version=0.0.4", true) }
     }
 
     func stop() { task.cancel() }
@@ -269,6 +278,35 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         await loop.scrapeOnce(at: 1_000)
         #expect(loop.health.health == "down", "the instance label is longer than 5")
         #expect(loop.health.lastError.contains("label_value_length_limit exceeded"))
+    }
+
+    /// A gzip bomb: 64 MiB of metric text in about 64 KiB. The decompressed size is what
+    /// body_size_limit holds, and without one a default cap still does.
+    @Test func gzipBodiesAreHeldToTheLimitDecompressed() async throws {
+        let target = await FakeTarget()
+        defer { target.stop() }
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        defer { Task { await manager.shutdown() } }
+        var t = try scrapeTarget(target)
+        t.bodySizeLimit = 1 << 20
+        let loop = scrapeLoop(t, head, manager)
+        let bomb = Array("m 1\n# ".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 64 << 20)
+        target.setGzipped(bomb)
+        await loop.scrapeOnce(at: 1_000)
+        #expect(loop.health.health == "down")
+        #expect(loop.health.lastError.contains("body size limit exceeded"), "\(loop.health.lastError)")
+        #expect(try ScrapeLoopTests().instant(head, "up", at: 1_000).values.first == 0)
+
+        // Within the limit the same encoding is scraped.
+        target.setGzipped(Array("m 1\n# ".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 10) + Array("\nn 2\n".utf8))
+        await loop.scrapeOnce(at: 2_000)
+        #expect(loop.health.health == "up", "\(loop.health.lastError)")
+        #expect(try ScrapeLoopTests().instant(head, "n", at: 2_000).values.first == 2)
+
+        // body_size_limit 0 (Prometheus' "no limit") still has a cap.
+        #expect(BodyCollector(limit: 0).limit == BodyCollector.defaultLimit)
+        #expect(BodyCollector(limit: 5).limit == 5)
     }
 
     @Test func targetsFollowPrometheusRelabelingRules() throws {

@@ -11,6 +11,11 @@ public struct EngineOptions: Sendable {
     public var maxSamples = 50_000_000
     /// Step of a subquery without one (Prometheus: the global evaluation interval, 1m).
     public var defaultSubqueryStep: Int64 = 60_000
+    /// Longest label value `label_replace` or `label_join` may produce, in bytes: a label
+    /// doubled by nested calls would otherwise grow to gigabytes.
+    public var maxLabelValueBytes = 64 * 1024
+    /// Most bytes of label values `label_replace` and `label_join` may create in one query.
+    public var maxCreatedLabelBytes = 256 << 20
     /// A selector matching at least this many series is read and computed on all cores.
     public var parallelSeriesThreshold = 256
 
@@ -105,6 +110,7 @@ final class EvalContext {
     let deadline: ContinuousClock.Instant
     var samples = 0
     var checks = 0
+    var createdLabelBytes = 0
 
     init(storage: any Queryable, options: EngineOptions, queryStart: Int64, queryEnd: Int64, deadline: ContinuousClock.Instant) {
         self.storage = storage
@@ -120,6 +126,19 @@ final class EvalContext {
         if samples > options.maxSamples { throw .tooManySamples }
         checks += 1
         if checks & 255 == 0, ContinuousClock.now > deadline { throw .timeout("expression evaluation") }
+    }
+
+    /// Counts the bytes of a label value a function is about to create and checks both label
+    /// limits, before the value is built.
+    func createLabel(bytes: Int, in function: String) throws(QueryError) {
+        guard bytes <= options.maxLabelValueBytes else {
+            throw .execution("\(function): resulting label value longer than \(options.maxLabelValueBytes) bytes")
+        }
+        createdLabelBytes += bytes
+        guard createdLabelBytes <= options.maxCreatedLabelBytes else {
+            throw .execution("\(function): query created more than \(options.maxCreatedLabelBytes) bytes of label values")
+        }
+        try hold(0)
     }
 
     func checkDeadline() throws(QueryError) {

@@ -152,8 +152,14 @@ extension Evaluator {
             throw .execution("invalid regular expression in label_replace(): \(pattern)")
         }
         guard isValidLabelName(dst) else { throw .execution("invalid destination label name in label_replace(): \(dst)") }
-        let out = input.map { s -> StepSeries in
-            guard let replaced = regex.expand(replacement, matching: s.labels[src] ?? "") else { return s }
+        let limit = context.options.maxLabelValueBytes
+        let out = try input.map { s throws(QueryError) -> StepSeries in
+            let expanded: String?
+            do { expanded = try regex.expand(replacement, matching: s.labels[src] ?? "", maxBytes: limit) } catch {
+                throw .execution("label_replace(): resulting label value longer than \(limit) bytes")
+            }
+            guard let replaced = expanded else { return s }
+            try context.createLabel(bytes: replaced.utf8.count, in: "label_replace()")
             var y = s
             y.labels = s.labels.setting(dst, to: replaced)
             return y
@@ -168,9 +174,12 @@ extension Evaluator {
         for a in args.dropFirst(3) { sources.append(try string(a)) }
         guard isValidLabelName(dst) else { throw .execution("invalid destination label name in label_join(): \(dst)") }
         for s in sources where !isValidLabelName(s) { throw .execution("invalid source label name in label_join(): \(s)") }
-        let out = input.map { s -> StepSeries in
+        let out = try input.map { s throws(QueryError) -> StepSeries in
+            let values = sources.map { s.labels[$0] ?? "" }
+            let bytes = values.reduce(separator.utf8.count * max(values.count - 1, 0)) { $0 + $1.utf8.count }
+            try context.createLabel(bytes: bytes, in: "label_join()")
             var y = s
-            y.labels = s.labels.setting(dst, to: sources.map { s.labels[$0] ?? "" }.joined(separator: separator))
+            y.labels = s.labels.setting(dst, to: values.joined(separator: separator))
             return y
         }
         return try mergeSameLabels(out)

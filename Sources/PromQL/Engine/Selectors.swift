@@ -153,5 +153,3 @@ extension Evaluator {
     }
 }
 
-/// The Prometheus stale marker's bit pattern.
-let staleMarkerBits: UInt64 = 0x7ff0_0000_0000_0002

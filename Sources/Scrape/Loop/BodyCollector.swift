@@ -10,13 +10,18 @@ import NIOHTTP1
 final class BodyCollector: HTTPClientResponseDelegate, @unchecked Sendable {
     typealias Response = (bytes: [UInt8], contentType: String)
 
-    /// Most bytes accepted; 0 for no limit.
+    /// Most bytes accepted, counted after decompression (the client decompresses gzip before
+    /// this delegate sees a part, one network read at a time).
     let limit: Int
+    /// The cap when a scrape config's `body_size_limit` is 0, Prometheus' "no limit": a gzip
+    /// body of a few megabytes can otherwise decompress to more memory than the machine has.
+    public static let defaultLimit = 512 << 20
     // Touched only on the request's event loop, one callback after another.
     private var buffer: ByteBuffer?
     private var contentType = ""
 
-    init(limit: Int) { self.limit = limit }
+    /// `limit` 0 takes `defaultLimit`.
+    init(limit: Int) { self.limit = limit > 0 ? limit : BodyCollector.defaultLimit }
 
     func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         guard head.status == .ok else {
@@ -29,7 +34,7 @@ final class BodyCollector: HTTPClientResponseDelegate, @unchecked Sendable {
     func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ part: ByteBuffer) -> EventLoopFuture<Void> {
         var part = part
         if buffer == nil { buffer = part } else { buffer?.writeBuffer(&part) }
-        if limit > 0, let size = buffer?.readableBytes, size > limit {
+        if let size = buffer?.readableBytes, size > limit {
             return task.eventLoop.makeFailedFuture(ScrapeLoop.ScrapeFailure(description: "body size limit exceeded (\(limit) bytes)"))
         }
         return task.eventLoop.makeSucceededVoidFuture()

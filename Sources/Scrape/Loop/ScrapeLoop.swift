@@ -293,5 +293,3 @@ public struct MetricMetadata: Sendable, Equatable {
     }
 }
 
-/// The Prometheus stale marker.
-let staleMarker = Double(bitPattern: 0x7ff0_0000_0000_0002)

@@ -114,13 +114,7 @@ struct PrometheusAPI: Sendable {
         guard let q = p.first("query") else { throw .badData("invalid parameter \"query\": parse error: no expression found in input") }
         let t = try p.time("time", default: Int64(Date().timeIntervalSince1970 * 1000))
         let engine = self.engine, db = try self.db
-        let started = ContinuousClock.now
-        let result = await limiter.run { Result { () throws(QueryError) in try engine.instantQuery(q, at: t, on: db) } }
-        metrics.observeQuery(ContinuousClock.now - started)
-        switch result {
-        case .success(let v): return encode(v)
-        case .failure(let e): throw APIError(e)
-        }
+        return try await evaluate { () throws(QueryError) in try engine.instantQuery(q, at: t, on: db) }
     }
 
     func queryRange(_ p: Parameters) async throws(APIError) -> [UInt8] {
@@ -133,18 +127,26 @@ struct PrometheusAPI: Sendable {
             throw .badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
         }
         let engine = self.engine, db = try self.db
-        let started = ContinuousClock.now
-        let result = await limiter.run {
-            Result { () throws(QueryError) in try engine.rangeQuery(q, start: start, end: end, step: step, on: db) }
-        }
-        metrics.observeQuery(ContinuousClock.now - started)
-        switch result {
-        case .success(let v): return encode(v)
-        case .failure(let e): throw APIError(e)
-        }
+        return try await evaluate { () throws(QueryError) in try engine.rangeQuery(q, start: start, end: end, step: step, on: db) }
     }
 
-    func encode(_ v: QueryValue) -> [UInt8] { v.apiJSON }
+    /// Evaluates a query and encodes its answer on a query thread (a large answer's encoding is
+    /// work too, and must not hold up the event loops), within `--query.max-response-bytes`.
+    func evaluate(_ work: @escaping @Sendable () throws(QueryError) -> QueryValue) async throws(APIError) -> [UInt8] {
+        let started = ContinuousClock.now
+        let maxBytes = options.maxResponseBytes
+        let result = await limiter.run {
+            Result { () throws(APIError) -> [UInt8] in
+                let value: QueryValue
+                do throws(QueryError) { value = try work() } catch { throw APIError(error) }
+                do throws(ResponseTooLarge) { return try value.apiJSON(maxBytes: maxBytes) } catch {
+                    throw APIError(kind: .execution, message: "response larger than \(maxBytes) bytes (--query.max-response-bytes)")
+                }
+            }
+        }
+        metrics.observeQuery(ContinuousClock.now - started)
+        return try result.get()
+    }
 
     // MARK: - Metadata
 
@@ -160,18 +162,23 @@ struct PrometheusAPI: Sendable {
         let sets = try parseMatchers(texts)
         let (start, end) = try timeRange(p)
         let q = try db.querier(mint: start, maxt: end)
+        var budget = ScanBudget(options)
         var seen = Set<Labels>()
         var all: [Labels] = []
         for m in sets {
             var set = q.select(m, hints: nil)
             while set.next() {
+                try budget.visit()
                 let labels = set.at().labels
-                if seen.insert(labels).inserted { all.append(labels) }
+                if seen.insert(labels).inserted {
+                    try budget.add(labels)
+                    all.append(labels)
+                }
             }
             if let e = set.error { throw APIError(kind: .execution, message: "\(e)") }
         }
         all.sort { Labels.compare($0, $1) < 0 }
-        var w = JSONWriter(capacity: all.count * 64 + 2)
+        var w = JSONWriter(capacity: budget.bytes + all.count + 2)
         w.raw("[")
         for (i, l) in all.enumerated() {
             if i > 0 { w.raw(",") }
@@ -185,34 +192,50 @@ struct PrometheusAPI: Sendable {
         let (start, end) = try timeRange(p)
         let q = try db.querier(mint: start, maxt: end)
         let sets = try parseMatchers(p.all("match[]"))
+        var budget = ScanBudget(options)
         var names = Set<String>()
         if sets.isEmpty { names.formUnion(q.labelNames([])) }
-        for m in sets { names.formUnion(q.labelNames(m)) }
+        for m in sets {
+            names.formUnion(q.labelNames(m))
+            try budget.checkDeadline()
+        }
         var w = JSONWriter()
         w.strings(names.sorted())
         return w.bytes
     }
 
     func labelValues(_ name: String, _ p: Parameters) throws(APIError) -> [UInt8] {
-        guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }),
-              !(name.utf8.first.map { $0 >= 48 && $0 <= 57 } ?? true) else {
-            throw .badData("invalid label name: \"\(name)\"")
-        }
+        guard isValidLabelName(name) else { throw .badData("invalid label name: \"\(name)\"") }
         let (start, end) = try timeRange(p)
         let q = try db.querier(mint: start, maxt: end)
         let sets = try parseMatchers(p.all("match[]"))
+        var budget = ScanBudget(options)
         var values = Set<String>()
         if sets.isEmpty { values.formUnion(q.labelValues(name, [])) }
-        for m in sets { values.formUnion(q.labelValues(name, m)) }
+        for m in sets {
+            values.formUnion(q.labelValues(name, m))
+            try budget.checkDeadline()
+        }
         var w = JSONWriter()
         w.strings(values.sorted())
         return w.bytes
     }
 }
 
+/// An answer that would have been encoded to more than `maxBytes`.
+public struct ResponseTooLarge: Error, Sendable {
+    public let maxBytes: Int
+}
+
 extension QueryValue {
     /// The `data` object of a query answer: `{"resultType":…,"result":…}`.
     public var apiJSON: [UInt8] {
+        (try? apiJSON(maxBytes: .max)) ?? []
+    }
+
+    /// The `data` object of a query answer, given up (before it grows further) once it passes
+    /// `maxBytes`; checked after each series, whose size the label and point limits bound.
+    public func apiJSON(maxBytes: Int) throws(ResponseTooLarge) -> [UInt8] {
         var w = JSONWriter(capacity: 1024)
         w.raw("{\"resultType\":")
         w.string(resultType)
@@ -234,6 +257,7 @@ extension QueryValue {
                 w.raw(",\"value\":")
                 w.point(s.t, s.v)
                 w.raw("}")
+                guard w.bytes.count <= maxBytes else { throw ResponseTooLarge(maxBytes: maxBytes) }
             }
             w.raw("]")
         case .matrix(let series):
@@ -248,10 +272,12 @@ extension QueryValue {
                     w.point(s.timestamps[k], s.values[k])
                 }
                 w.raw("]}")
+                guard w.bytes.count <= maxBytes else { throw ResponseTooLarge(maxBytes: maxBytes) }
             }
             w.raw("]")
         }
         w.raw("}")
+        guard w.bytes.count <= maxBytes else { throw ResponseTooLarge(maxBytes: maxBytes) }
         return w.bytes
     }
 }

@@ -224,13 +224,18 @@ extension PrometheusAPI {
         let lookback = options.engine.lookbackDelta
         var latest: [Labels: (Int64, Double)] = [:]
         let q = db.querier(mint: now - lookback, maxt: now)
+        var budget = ScanBudget(options)
         for m in sets {
             var set = q.select(m, hints: nil)
             while set.next() {
+                try budget.visit()
                 var it = set.at().makeIterator()
                 var last: (Int64, Double)?
                 while it.next() { last = it.at() }
-                if let last, last.1.bitPattern != 0x7ff0_0000_0000_0002 { latest[set.at().labels] = last }
+                if let last, !isStaleMarker(last.1) {
+                    try budget.add(set.at().labels)
+                    latest[set.at().labels] = last
+                }
             }
         }
         var out = ""

@@ -17,6 +17,9 @@ public struct ServerOptions: Sendable {
     public var db = DBOptions()
     public var engine = EngineOptions()
     public var maxConcurrency = 20
+    /// Largest query answer sent, in bytes of JSON (`--query.max-response-bytes`); a larger
+    /// one is refused with 422 before it is built further.
+    public var maxResponseBytes = 512 << 20
     public var enableAdminAPI = false
     /// Serve POST /-/reload and /-/quit (`--web.enable-lifecycle`); 403 otherwise.
     public var enableLifecycle = false

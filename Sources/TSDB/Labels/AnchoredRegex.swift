@@ -2,8 +2,9 @@
 /// matchers), with fast paths for the common shapes: a literal, a set of literal alternatives,
 /// `.*`, `.+` and a literal prefix followed by `.*`.
 ///
-/// Ownership: immutable after `init`; matching reads only.
-final class AnchoredRegex: @unchecked Sendable {
+/// Ownership: immutable after `init`; matching reads only. The general shape is matched by
+/// RE2, in time linear in the value.
+final class AnchoredRegex: Sendable {
     enum Shape {
         case literal(String)
         case alternatives(Set<String>)
@@ -15,18 +16,13 @@ final class AnchoredRegex: @unchecked Sendable {
 
     let pattern: String
     let shape: Shape
-    // Regex is not Sendable; it is immutable after init and matching does not mutate it.
-    let regex: Regex<AnyRegexOutput>?
+    let regex: RE2Regex?
 
     init(_ pattern: String) throws(LabelMatcherError) {
         self.pattern = pattern
         shape = AnchoredRegex.classify(pattern)
         if case .general = shape {
-            do {
-                regex = try Regex("(?:" + pattern + ")").matchingSemantics(.unicodeScalar)
-            } catch {
-                throw LabelMatcherError(pattern: pattern, reason: "\(error)")
-            }
+            regex = try RE2Regex(pattern)
         } else {
             regex = nil
         }
@@ -39,7 +35,7 @@ final class AnchoredRegex: @unchecked Sendable {
         case .anything: return !s.utf8.contains(10)
         case .nonEmpty: return !s.isEmpty && !s.utf8.contains(10)
         case .prefix(let p): return s.hasPrefix(p) && !s.utf8.dropFirst(p.utf8.count).contains(10)
-        case .general: return (try? regex?.wholeMatch(in: s)) != nil
+        case .general: return regex?.matches(s) ?? false
         }
     }
 

@@ -1,33 +1,46 @@
 /// A fully anchored regular expression with Go's template expansion (`$1`, `${1}`, `$name`,
-/// `${name}`, `$$`), as PromQL's label_replace and Prometheus' relabeling use them.
-public struct RegexTemplate: @unchecked Sendable {
-    public let pattern: String
-    // Immutable after init; matching does not mutate it.
-    let regex: Regex<AnyRegexOutput>
+/// `${name}`, `$$`), as PromQL's label_replace and Prometheus' relabeling use them. Matched by
+/// RE2, in time linear in the text.
+public struct RegexTemplate: Sendable {
+    public var pattern: String { regex.pattern }
+    let regex: RE2Regex
 
     /// Compiles `^(?:pattern)$` semantics; nil for an invalid pattern.
     public init?(_ pattern: String) {
-        guard let r = try? Regex("(?:" + pattern + ")").matchingSemantics(.unicodeScalar) else { return nil }
-        self.pattern = pattern
+        guard let r = try? RE2Regex(pattern) else { return nil }
         regex = r
+    }
+
+    /// Compiles `^(?:pattern)$` semantics; throws RE2's reason for an invalid pattern.
+    public init(validating pattern: String) throws(LabelMatcherError) {
+        regex = try RE2Regex(pattern)
     }
 
     /// Whether the whole of `s` matches.
     public func matches(_ s: String) -> Bool {
-        (try? regex.wholeMatch(in: s)) != nil
+        regex.matches(s)
     }
 
     /// `template` expanded with the groups of a whole match of `s`; nil when `s` does not match.
     public func expand(_ template: String, matching s: String) -> String? {
-        guard let m = try? regex.wholeMatch(in: s) else { return nil }
-        return RegexTemplate.expand(template, m)
+        (try? expand(template, matching: s, maxBytes: .max)) ?? nil
     }
 
-    static func expand(_ template: String, _ match: Regex<AnyRegexOutput>.Match) -> String {
+    /// `template` expanded with the groups of a whole match of `s`; nil when `s` does not match.
+    /// Stops and throws as soon as the result would pass `maxBytes`, before it is built.
+    public func expand(_ template: String, matching s: String, maxBytes: Int) throws(ExpansionTooLong) -> String? {
+        guard let groups = regex.groups(s) else { return nil }
+        return try expand(template, groups, maxBytes: maxBytes)
+    }
+
+    /// Go's `Regexp.Expand`: a name is the longest run of letters, digits and underscores, or
+    /// the text in braces; a number names a group by index; an unknown name expands to nothing.
+    func expand(_ template: String, _ groups: [Substring?], maxBytes: Int) throws(ExpansionTooLong) -> String {
         var out = ""
         var chars = Substring(template)
         while let c = chars.first {
             chars.removeFirst()
+            guard out.utf8.count <= maxBytes else { throw ExpansionTooLong(maxBytes: maxBytes) }
             guard c == "$" else { out.append(c); continue }
             if chars.first == "$" { chars.removeFirst(); out.append("$"); continue }
             var name = ""
@@ -39,14 +52,20 @@ public struct RegexTemplate: @unchecked Sendable {
                 while let d = chars.first, d.isLetter || d.isNumber || d == "_" { name.append(d); chars.removeFirst() }
             }
             guard !name.isEmpty else { out.append("$"); continue }
-            if let i = Int(name) {
-                if i < match.output.count, let sub = match.output[i].substring { out += sub }
-            } else if let sub = match.output[name]?.substring {
+            let index = Int(name) ?? regex.groupIndex(named: name)
+            if let i = index, i >= 0, i < groups.count, let sub = groups[i] {
+                guard sub.utf8.count <= maxBytes - out.utf8.count else { throw ExpansionTooLong(maxBytes: maxBytes) }
                 out += sub
             }
         }
+        guard out.utf8.count <= maxBytes else { throw ExpansionTooLong(maxBytes: maxBytes) }
         return out
     }
+}
+
+/// A template expansion that would have produced more than `maxBytes`.
+public struct ExpansionTooLong: Error, Sendable {
+    public let maxBytes: Int
 }
 
 /// Whether `s` is a valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
