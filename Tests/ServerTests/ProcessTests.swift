@@ -13,13 +13,16 @@ final class ServerProcess: @unchecked Sendable {
     let port: Int
     let directory: String
 
-    init(directory: String, port: Int) throws {
+    /// Starts `sextant serve` on `directory` and `port` with `arguments` added: the binary built
+    /// beside the tests, or `SEXTANT_BINARY` when set (a release build, to measure).
+    init(directory: String, port: Int, arguments: [String] = []) throws {
         self.directory = directory
         self.port = port
         let build = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        process.executableURL = build.appendingPathComponent("sextant")
+        process.executableURL = ProcessInfo.processInfo.environment["SEXTANT_BINARY"].map(URL.init(fileURLWithPath:))
+            ?? build.appendingPathComponent("sextant")
         process.arguments = ["serve", "--storage.tsdb.path", directory, "--web.listen-address", "127.0.0.1:\(port)",
-                             "--log.level", "warn"]
+                             "--log.level", "warn"] + arguments
         // Not the test's own output: a child that outlives a failed test must not hold it open.
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -70,31 +70,56 @@ public struct Engine: Sendable {
         self.options = options
     }
 
-    /// Evaluates `query` at time `t` (milliseconds).
-    public func instantQuery(_ query: String, at t: Int64, on storage: any Queryable) throws(QueryError) -> QueryValue {
-        let expr: Expr
-        do { expr = try Parser.parse(query) } catch { throw .parse(error) }
-        return try evaluate(expr, start: t, end: t, step: 1, on: storage, instant: true)
+    /// Parses `query`, with parse errors as query errors.
+    public static func parse(_ query: String) throws(QueryError) -> Expr {
+        do { return try Parser.parse(query) } catch { throw .parse(error) }
+    }
+
+    /// Evaluates `query` at time `t` (milliseconds). `deadline` (default: the timeout from now)
+    /// is when evaluation stops with a timeout error; a server passes the request's own, so
+    /// time spent waiting for a query slot counts.
+    public func instantQuery(_ query: String, at t: Int64, on storage: any Queryable,
+                             deadline: ContinuousClock.Instant? = nil) throws(QueryError) -> QueryValue {
+        try instantQuery(try Engine.parse(query), at: t, on: storage, deadline: deadline)
+    }
+
+    /// Evaluates a parsed expression at time `t` (milliseconds).
+    public func instantQuery(_ expr: Expr, at t: Int64, on storage: any Queryable,
+                             deadline: ContinuousClock.Instant? = nil) throws(QueryError) -> QueryValue {
+        try evaluate(expr, start: t, end: t, step: 1, on: storage, instant: true, deadline: deadline)
     }
 
     /// Evaluates `query` at every `step` from `start` to `end` (milliseconds); the result is a
     /// matrix.
     public func rangeQuery(_ query: String, start: Int64, end: Int64, step: Int64,
-                           on storage: any Queryable) throws(QueryError) -> QueryValue {
-        let expr: Expr
-        do { expr = try Parser.parse(query) } catch { throw .parse(error) }
+                           on storage: any Queryable, deadline: ContinuousClock.Instant? = nil) throws(QueryError) -> QueryValue {
+        let expr = try Engine.parse(query)
+        try Engine.checkRange(expr, start: start, end: end, step: step)
+        return try rangeQuery(expr, start: start, end: end, step: step, on: storage, deadline: deadline)
+    }
+
+    /// Evaluates a parsed expression that `checkRange` accepted at every `step` from `start`
+    /// to `end` (milliseconds).
+    public func rangeQuery(_ expr: Expr, start: Int64, end: Int64, step: Int64,
+                           on storage: any Queryable, deadline: ContinuousClock.Instant? = nil) throws(QueryError) -> QueryValue {
+        try evaluate(expr, start: start, end: end, step: step, on: storage, instant: false, deadline: deadline)
+    }
+
+    /// Whether a range query of `expr` can be evaluated at all: a scalar or instant vector
+    /// expression, a positive step and an end not before the start.
+    public static func checkRange(_ expr: Expr, start: Int64, end: Int64, step: Int64) throws(QueryError) {
         guard expr.type == .scalar || expr.type == .vector else {
             throw .badData("invalid expression type \"\(expr.type.name)\" for range query, must be Scalar or instant Vector")
         }
         guard step > 0 else { throw .badData("zero or negative query resolution step widths are not accepted. Try a positive integer") }
         guard end >= start else { throw .badData("end timestamp must not be before start time") }
-        return try evaluate(expr, start: start, end: end, step: step, on: storage, instant: false)
     }
 
     func evaluate(_ expr: Expr, start: Int64, end: Int64, step: Int64, on storage: any Queryable,
-                  instant: Bool) throws(QueryError) -> QueryValue {
+                  instant: Bool, deadline: ContinuousClock.Instant?) throws(QueryError) -> QueryValue {
         let context = EvalContext(storage: storage, options: options, queryStart: start, queryEnd: end,
-                                  deadline: ContinuousClock.now.advanced(by: options.timeout))
+                                  deadline: deadline ?? ContinuousClock.now.advanced(by: options.timeout))
+        try context.checkDeadline()
         let evaluator = Evaluator(context: context, start: start, end: end, interval: step)
         let value = try evaluator.eval(expr)
         return evaluator.result(value, instant: instant)

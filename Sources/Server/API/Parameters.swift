@@ -8,6 +8,12 @@ struct Parameters {
 
     init() {}
 
+    /// Parameters from URL-encoded texts, the query string first and the body after (as
+    /// `encodedParameters` gives them); the body's values come first, as in Prometheus.
+    init(encoded: [String]) {
+        for text in encoded.reversed() { add(urlEncoded: Substring(text)) }
+    }
+
     /// Parses `a=1&b=2&match%5B%5D=x` pairs.
     mutating func add(urlEncoded text: Substring) {
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {

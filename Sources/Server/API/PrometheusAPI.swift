@@ -10,6 +10,9 @@ struct PrometheusAPI: Sendable {
     let storage: StorageState
     let engine: Engine
     let limiter: QueryLimiter
+    /// Where request parameters are decoded and queries parsed, niced like the query threads
+    /// but apart from them, so a parse error is answered while every query slot is busy.
+    let requestThreads: WorkerThreads
     let build: BuildInfo
     let metrics: ServerMetrics
     let metadata: MetadataStore
@@ -35,9 +38,8 @@ struct PrometheusAPI: Sendable {
         }
         router.get("/api/v1/label/:name/values") { request, context in
             let name = context.parameters.get("name") ?? ""
-            return await respond { () throws(APIError) in
-                let p = try await parameters(request)
-                return try await limited { () throws(APIError) in try labelValues(name, p) }
+            return await respondLimited(request) { p throws(APIError) in
+                { deadline throws(APIError) in try labelValues(name, p, deadline) }
             }
         }
         router.get("/api/v1/status/buildinfo") { _, _ in json(build.json) }
@@ -49,33 +51,60 @@ struct PrometheusAPI: Sendable {
     }
 
     func handle(_ path: String, _ request: Request) async -> Response {
-        await respond { () throws(APIError) in
-            let p = try await parameters(request)
+        await respondLimited(request) { p throws(APIError) in
             switch path {
-            case "/api/v1/query": return try await query(p)
-            case "/api/v1/query_range": return try await queryRange(p)
-            case "/api/v1/series": return try await limited { () throws(APIError) in try series(p) }
-            default: return try await limited { () throws(APIError) in try labelNames(p) }
+            case "/api/v1/query": return try query(p)
+            case "/api/v1/query_range": return try queryRange(p)
+            case "/api/v1/series": return { deadline throws(APIError) in try series(p, deadline) }
+            default: return { deadline throws(APIError) in try labelNames(p, deadline) }
             }
         }
     }
 
-    /// Runs store work on a query thread once the query limiter gives it a slot, as queries
-    /// run: off the event loops, and never more than `--query.max-concurrency` at once.
-    func limited<T: Sendable>(_ work: @escaping @Sendable () throws(APIError) -> T) async throws(APIError) -> T {
-        try await limiter.run { Result { () throws(APIError) in try work() } }.get()
+    /// Work for a query thread: the `data` of a success answer, built before `deadline`.
+    typealias LimitedWork = @Sendable (ContinuousClock.Instant) throws(APIError) -> [UInt8]
+
+    /// Answers an endpoint that reads the store. `prepare` checks the parameters at once (a
+    /// bad request does not wait for a slot) and returns the work; the work runs on a query
+    /// thread once the query limiter gives it a slot (off the event loops, never more than
+    /// `--query.max-concurrency` at once), and so do the envelope and the gzip of its answer,
+    /// which for a large answer are work too.
+    func respondLimited(_ request: Request, _ prepare: @escaping @Sendable (Parameters) throws(APIError) -> LimitedWork) async -> Response {
+        do throws(APIError) {
+            let deadline = ContinuousClock.now.advanced(by: options.engine.timeout)
+            let encoded = try await encodedParameters(request)
+            // Decoding a form and parsing PromQL cost CPU in proportion to the request (up to
+            // megabytes): done on a request thread, where they cannot hold up the executor.
+            let work = try await requestThreads.run {
+                Result { () throws(APIError) in try prepare(Parameters(encoded: encoded)) }
+            }.get()
+            let gzip = GzipMiddleware.accepts(request)
+            return try await limited(until: deadline) { deadline throws(APIError) in
+                EncodedAnswer(data: try work(deadline), gzip: gzip)
+            }.response
+        } catch {
+            return json(error.json, status: error.status)
+        }
     }
+
+    /// Runs `work` on a query thread once the query limiter gives it a slot, with the deadline
+    /// of the request (`--query.timeout` from now; waiting for the slot counts).
+    func limited<T: Sendable>(until deadline: ContinuousClock.Instant? = nil,
+                              _ work: @escaping @Sendable (ContinuousClock.Instant) throws(APIError) -> T) async throws(APIError) -> T {
+        let deadline = deadline ?? ContinuousClock.now.advanced(by: options.engine.timeout)
+        let result = await limiter.run(until: deadline) { Result { () throws(APIError) in try work(deadline) } }
+        guard let result else { throw Self.queuedTooLong }
+        return try result.get()
+    }
+
+    /// The answer to a request whose deadline passed while it waited for a query slot.
+    static let queuedTooLong = APIError(kind: .timeout, message: "query timed out in queue: every query slot was busy until the deadline (--query.timeout, --query.max-concurrency)")
 
     /// Wraps a handler: success bodies go out as `{"status":"success","data":…}`, errors in the
     /// error envelope with Prometheus' status codes.
     func respond(_ body: () async throws(APIError) -> [UInt8]) async -> Response {
         do {
-            let data = try await body()
-            var w = JSONWriter(capacity: data.count + 32)
-            w.raw("{\"status\":\"success\",\"data\":")
-            w.bytes.append(contentsOf: data)
-            w.raw("}")
-            return json(w.bytes)
+            return EncodedAnswer(data: try await body(), gzip: false).response
         } catch {
             return json(error.json, status: error.status)
         }
@@ -88,14 +117,20 @@ struct PrometheusAPI: Sendable {
 
     /// Query string and, for form posts, the body's parameters.
     func parameters(_ request: Request) async throws(APIError) -> Parameters {
-        var p = Parameters()
-        if let q = request.uri.query { p.add(urlEncoded: Substring(q)) }
+        Parameters(encoded: try await encodedParameters(request))
+    }
+
+    /// The query string and, for form posts, the body: still URL-encoded, so that decoding a
+    /// large form can be left to a worker thread.
+    func encodedParameters(_ request: Request) async throws(APIError) -> [String] {
+        var encoded: [String] = []
+        if let q = request.uri.query { encoded.append(q) }
         if request.method == .post, request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
             var r = request
             guard let body = try? await r.collectBody(upTo: 8 << 20) else { throw .badData("request body too large or unreadable") }
-            p.add(urlEncoded: Substring(String(buffer: body)))
+            encoded.append(String(buffer: body))
         }
-        return p
+        return encoded
     }
 
     func parseMatchers(_ texts: [String]) throws(APIError) -> [[LabelMatcher]] {
@@ -110,14 +145,18 @@ struct PrometheusAPI: Sendable {
 
     // MARK: - Queries
 
-    func query(_ p: Parameters) async throws(APIError) -> [UInt8] {
+    /// Checks an instant query's parameters and parses it; the work evaluates and encodes it.
+    func query(_ p: Parameters) throws(APIError) -> LimitedWork {
         guard let q = p.first("query") else { throw .badData("invalid parameter \"query\": parse error: no expression found in input") }
         let t = try p.time("time", default: Int64(Date().timeIntervalSince1970 * 1000))
+        let expr: Expr
+        do { expr = try Engine.parse(q) } catch { throw APIError(error) }
         let engine = self.engine, db = try self.db
-        return try await evaluate { () throws(QueryError) in try engine.instantQuery(q, at: t, on: db) }
+        return evaluate { deadline throws(QueryError) in try engine.instantQuery(expr, at: t, on: db, deadline: deadline) }
     }
 
-    func queryRange(_ p: Parameters) async throws(APIError) -> [UInt8] {
+    /// Checks a range query's parameters and parses it; the work evaluates and encodes it.
+    func queryRange(_ p: Parameters) throws(APIError) -> LimitedWork {
         guard let q = p.first("query") else { throw .badData("invalid parameter \"query\": parse error: no expression found in input") }
         let start = try p.time("start"), end = try p.time("end")
         guard end >= start else { throw .badData("invalid parameter \"end\": end timestamp must not be before start time") }
@@ -126,26 +165,33 @@ struct PrometheusAPI: Sendable {
         guard (end - start) / step < Int64(PrometheusAPI.maxPoints) else {
             throw .badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
         }
+        let expr: Expr
+        do {
+            expr = try Engine.parse(q)
+            try Engine.checkRange(expr, start: start, end: end, step: step)
+        } catch { throw APIError(error) }
         let engine = self.engine, db = try self.db
-        return try await evaluate { () throws(QueryError) in try engine.rangeQuery(q, start: start, end: end, step: step, on: db) }
+        return evaluate { deadline throws(QueryError) in
+            try engine.rangeQuery(expr, start: start, end: end, step: step, on: db, deadline: deadline)
+        }
     }
 
-    /// Evaluates a query and encodes its answer on a query thread (a large answer's encoding is
-    /// work too, and must not hold up the event loops), within `--query.max-response-bytes`.
-    func evaluate(_ work: @escaping @Sendable () throws(QueryError) -> QueryValue) async throws(APIError) -> [UInt8] {
-        let started = ContinuousClock.now
-        let maxBytes = options.maxResponseBytes
-        let result = await limiter.run {
-            Result { () throws(APIError) -> [UInt8] in
-                let value: QueryValue
-                do throws(QueryError) { value = try work() } catch { throw APIError(error) }
-                do throws(ResponseTooLarge) { return try value.apiJSON(maxBytes: maxBytes) } catch {
-                    throw APIError(kind: .execution, message: "response larger than \(maxBytes) bytes (--query.max-response-bytes)")
+    /// Work that evaluates a query and encodes its answer within `--query.max-response-bytes`,
+    /// and records its duration.
+    func evaluate(_ query: @escaping @Sendable (ContinuousClock.Instant) throws(QueryError) -> QueryValue) -> LimitedWork {
+        let maxBytes = options.maxResponseBytes, metrics = self.metrics
+        return { deadline throws(APIError) in
+            let started = ContinuousClock.now
+            defer { metrics.observeQuery(ContinuousClock.now - started) }
+            let value: QueryValue
+            do throws(QueryError) { value = try query(deadline) } catch { throw APIError(error) }
+            do throws(EncodingStopped) { return try value.apiJSON(maxBytes: maxBytes, deadline: deadline) } catch {
+                switch error {
+                case .tooLarge: throw APIError(kind: .execution, message: "response larger than \(maxBytes) bytes (--query.max-response-bytes)")
+                case .deadline: throw APIError(kind: .timeout, message: "query timed out in encoding the result (--query.timeout)")
                 }
             }
         }
-        metrics.observeQuery(ContinuousClock.now - started)
-        return try result.get()
     }
 
     // MARK: - Metadata
@@ -156,13 +202,13 @@ struct PrometheusAPI: Sendable {
         return (start, end)
     }
 
-    func series(_ p: Parameters) throws(APIError) -> [UInt8] {
+    func series(_ p: Parameters, _ deadline: ContinuousClock.Instant) throws(APIError) -> [UInt8] {
         let texts = p.all("match[]")
         guard !texts.isEmpty else { throw .badData("no match[] parameter provided") }
         let sets = try parseMatchers(texts)
         let (start, end) = try timeRange(p)
         let q = try db.querier(mint: start, maxt: end)
-        var budget = ScanBudget(options)
+        var budget = ScanBudget(deadline: deadline, maxBytes: options.maxResponseBytes)
         var seen = Set<Labels>()
         var all: [Labels] = []
         for m in sets {
@@ -188,11 +234,11 @@ struct PrometheusAPI: Sendable {
         return w.bytes
     }
 
-    func labelNames(_ p: Parameters) throws(APIError) -> [UInt8] {
+    func labelNames(_ p: Parameters, _ deadline: ContinuousClock.Instant) throws(APIError) -> [UInt8] {
         let (start, end) = try timeRange(p)
         let q = try db.querier(mint: start, maxt: end)
         let sets = try parseMatchers(p.all("match[]"))
-        var budget = ScanBudget(options)
+        let budget = ScanBudget(deadline: deadline, maxBytes: options.maxResponseBytes)
         var names = Set<String>()
         if sets.isEmpty { names.formUnion(q.labelNames([])) }
         for m in sets {
@@ -204,12 +250,12 @@ struct PrometheusAPI: Sendable {
         return w.bytes
     }
 
-    func labelValues(_ name: String, _ p: Parameters) throws(APIError) -> [UInt8] {
+    func labelValues(_ name: String, _ p: Parameters, _ deadline: ContinuousClock.Instant) throws(APIError) -> [UInt8] {
         guard isValidLabelName(name) else { throw .badData("invalid label name: \"\(name)\"") }
         let (start, end) = try timeRange(p)
         let q = try db.querier(mint: start, maxt: end)
         let sets = try parseMatchers(p.all("match[]"))
-        var budget = ScanBudget(options)
+        let budget = ScanBudget(deadline: deadline, maxBytes: options.maxResponseBytes)
         var values = Set<String>()
         if sets.isEmpty { values.formUnion(q.labelValues(name, [])) }
         for m in sets {
@@ -222,21 +268,28 @@ struct PrometheusAPI: Sendable {
     }
 }
 
-/// An answer that would have been encoded to more than `maxBytes`.
-public struct ResponseTooLarge: Error, Sendable {
-    public let maxBytes: Int
+/// Why encoding an answer stopped: it would have been larger than `maxBytes`, or the
+/// query's deadline passed.
+public enum EncodingStopped: Error, Sendable {
+    case tooLarge(maxBytes: Int)
+    case deadline
 }
 
 extension QueryValue {
     /// The `data` object of a query answer: `{"resultType":…,"result":…}`.
     public var apiJSON: [UInt8] {
-        (try? apiJSON(maxBytes: .max)) ?? []
+        (try? apiJSON(maxBytes: .max, deadline: nil)) ?? []
     }
 
     /// The `data` object of a query answer, given up (before it grows further) once it passes
-    /// `maxBytes`; checked after each series, whose size the label and point limits bound.
-    public func apiJSON(maxBytes: Int) throws(ResponseTooLarge) -> [UInt8] {
+    /// `maxBytes` or `deadline`; both checked after each series, whose size the label and point
+    /// limits bound.
+    public func apiJSON(maxBytes: Int, deadline: ContinuousClock.Instant?) throws(EncodingStopped) -> [UInt8] {
         var w = JSONWriter(capacity: 1024)
+        func check() throws(EncodingStopped) {
+            guard w.bytes.count <= maxBytes else { throw .tooLarge(maxBytes: maxBytes) }
+            if let deadline, ContinuousClock.now > deadline { throw .deadline }
+        }
         w.raw("{\"resultType\":")
         w.string(resultType)
         w.raw(",\"result\":")
@@ -257,7 +310,7 @@ extension QueryValue {
                 w.raw(",\"value\":")
                 w.point(s.t, s.v)
                 w.raw("}")
-                guard w.bytes.count <= maxBytes else { throw ResponseTooLarge(maxBytes: maxBytes) }
+                try check()
             }
             w.raw("]")
         case .matrix(let series):
@@ -272,12 +325,12 @@ extension QueryValue {
                     w.point(s.timestamps[k], s.values[k])
                 }
                 w.raw("]}")
-                guard w.bytes.count <= maxBytes else { throw ResponseTooLarge(maxBytes: maxBytes) }
+                try check()
             }
             w.raw("]")
         }
         w.raw("}")
-        guard w.bytes.count <= maxBytes else { throw ResponseTooLarge(maxBytes: maxBytes) }
+        guard w.bytes.count <= maxBytes else { throw .tooLarge(maxBytes: maxBytes) }
         return w.bytes
     }
 }

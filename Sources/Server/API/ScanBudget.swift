@@ -10,9 +10,9 @@ struct ScanBudget {
     private var visited = 0
     private(set) var bytes = 0
 
-    init(_ options: ServerOptions) {
-        deadline = ContinuousClock.now.advanced(by: options.engine.timeout)
-        maxBytes = options.maxResponseBytes
+    init(deadline: ContinuousClock.Instant, maxBytes: Int) {
+        self.deadline = deadline
+        self.maxBytes = maxBytes
     }
 
     /// Counts one series visited and checks the deadline.

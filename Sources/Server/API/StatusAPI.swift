@@ -45,9 +45,16 @@ extension PrometheusAPI {
         router.get("/federate") { request, _ in
             do {
                 let p = try await parameters(request)
-                let text = try await limited { () throws(APIError) in try federate(p) }
-                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+                let gzip = GzipMiddleware.accepts(request)
+                // Built, and gzipped when asked, on the query thread: a federation answer can be large.
+                let (body, gzipped) = try await limited { deadline throws(APIError) in
+                    let text = Array(try federate(p, deadline).utf8)
+                    if gzip, let zipped = Server.gzip(text) { return (ByteBuffer(bytes: zipped), true) }
+                    return (ByteBuffer(bytes: text), false)
+                }
+                var headers: HTTPFields = [.contentType: "text/plain; version=0.0.4; charset=utf-8"]
+                if gzipped { headers[.contentEncoding] = "gzip" }
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
             } catch let e as APIError {
                 return json(e.json, status: e.status)
             }
@@ -217,14 +224,14 @@ extension PrometheusAPI {
     }
 
     /// The newest sample of every matching series, in the text exposition format.
-    func federate(_ p: Parameters) throws(APIError) -> String {
+    func federate(_ p: Parameters, _ deadline: ContinuousClock.Instant) throws(APIError) -> String {
         let sets = try parseMatchers(p.all("match[]"))
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let db = try self.db
         let lookback = options.engine.lookbackDelta
         var latest: [Labels: (Int64, Double)] = [:]
         let q = db.querier(mint: now - lookback, maxt: now)
-        var budget = ScanBudget(options)
+        var budget = ScanBudget(deadline: deadline, maxBytes: options.maxResponseBytes)
         for m in sets {
             var set = q.select(m, hints: nil)
             while set.next() {

@@ -3,11 +3,15 @@ import Hummingbird
 
 /// Compresses responses with gzip when the client sends `Accept-Encoding: gzip`.
 struct GzipMiddleware: RouterMiddleware {
+    /// Whether the client accepts a gzipped answer.
+    static func accepts(_ request: Request) -> Bool {
+        request.headers[.acceptEncoding]?.contains("gzip") == true
+    }
+
     func handle(_ request: Request, context: BasicRequestContext,
                 next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        guard let accept = request.headers[.acceptEncoding], accept.contains("gzip"),
-              response.headers[.contentEncoding] == nil else { return response }
+        guard Self.accepts(request), response.headers[.contentEncoding] == nil else { return response }
         let collector = Collector()
         try await response.body.write(CollectingWriter(collector: collector))
         guard let compressed = gzip(collector.bytes) else {
@@ -41,6 +45,7 @@ func gzip(_ input: [UInt8], level: Int32 = 6) -> [UInt8]? {
                         Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
     defer { deflateEnd(&stream) }
     var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 32)
+    guard input.count <= Int(UInt32.max) else { return nil }      // zlib counts in 32 bits
     var input = input
     let result: Int32 = input.withUnsafeMutableBufferPointer { inBuf in
         output.withUnsafeMutableBufferPointer { outBuf in

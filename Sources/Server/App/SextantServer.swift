@@ -68,7 +68,9 @@ public struct SextantServer: Sendable {
         router.middlewares.add(CountingMiddleware(metrics: metrics))
         router.middlewares.add(GzipMiddleware())
         let api = PrometheusAPI(storage: storage, engine: Engine(options: options.engine),
-                                limiter: QueryLimiter(limit: options.maxConcurrency), build: .current, metrics: metrics,
+                                limiter: QueryLimiter(limit: options.maxConcurrency),
+                                requestThreads: WorkerThreads(count: ProcessInfo.processInfo.activeProcessorCount, name: "sextant-request"),
+                                build: .current, metrics: metrics,
                                 metadata: metadata, options: options, startTime: startTime, scraping: scraping,
                                 reload: { [self] in try self.reloadScrapeConfig() },
                                 quit: { [shutdown] in shutdown.trigger() })

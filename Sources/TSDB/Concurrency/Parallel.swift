@@ -1,11 +1,14 @@
-import Dispatch
+import Foundation
+import Synchronization
 
 /// The one fan-out of the storage and query paths: runs `body(k)` for `k` in `0..<count` on
-/// all cores and returns the results in index order.
+/// all cores and returns the results in index order. The calling thread takes indexes too,
+/// helped by `WorkerThreads.shared`; a call from inside `body` fans out the same way, and
+/// never waits for a helper that has not started, so nesting cannot deadlock.
 ///
 /// Ownership: each call of `body` writes only its own result slot, which no other call reads;
-/// the slots are read by the caller only after every call has returned (concurrentPerform
-/// returns after all iterations, which orders their writes before the caller's reads). What
+/// the caller reads the slots only after every index has completed (the completion count is
+/// taken under the job's lock, which orders the slot writes before the caller's reads). What
 /// `body` reads besides its index must be immutable for the duration of the call or guarded
 /// by its own lock; that is the caller's promise, which the non-escaping `body` keeps local.
 public enum Parallel {
@@ -16,8 +19,11 @@ public enum Parallel {
         slots.initialize(repeating: nil)
         defer { slots.deinitialize().deallocate() }
         withoutActuallyEscaping(body) { body in
-            let work = SlotWriter(slots: slots, body: body)
-            DispatchQueue.concurrentPerform(iterations: count) { work.run($0) }
+            let job = ParallelJob(count: count, slots: slots, body: body)
+            let pool = WorkerThreads.shared
+            for _ in 0..<min(count - 1, pool.count) { pool.submit { job.work() } }
+            job.work()
+            job.waitUntilDone()
         }
         var out: [T] = []
         out.reserveCapacity(count)
@@ -31,10 +37,51 @@ public enum Parallel {
     }
 }
 
-/// Hands each worker its own slot of the results (see `Parallel` for why this is safe).
-private struct SlotWriter<T>: @unchecked Sendable {
+/// One fan-out: indexes claimed one at a time from an atomic counter by the caller and by
+/// whichever helpers get to it. A helper that arrives after the last index was claimed finds
+/// nothing to do and never touches `body`, which the caller drops before `body` stops being
+/// valid (see `Parallel` for why the slots are safe).
+private final class ParallelJob<T>: @unchecked Sendable {
+    let count: Int
     let slots: UnsafeMutableBufferPointer<T?>
-    let body: (Int) -> T
+    private var body: ((Int) -> T)?
+    private let claimed = Atomic<Int>(0)
+    private let done = NSCondition()
+    private var completed = 0
 
-    func run(_ k: Int) { slots[k] = body(k) }
+    init(count: Int, slots: UnsafeMutableBufferPointer<T?>, body: @escaping (Int) -> T) {
+        self.count = count
+        self.slots = slots
+        self.body = body
+    }
+
+    /// Claims and runs indexes until none is left.
+    func work() {
+        while true {
+            let k = claimed.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard k < count else { return }
+            run(k)
+            done.lock()
+            completed += 1
+            if completed == count { done.broadcast() }
+            done.unlock()
+        }
+    }
+
+    /// Runs index `k` (claimed, so `body` is set). Its own function so that the reference to
+    /// `body` it takes is released before the completion is counted: once the caller sees
+    /// every index complete, nothing but the job holds `body`.
+    @inline(never)
+    private func run(_ k: Int) {
+        guard let body else { return }
+        slots[k] = body(k)
+    }
+
+    /// Waits for every index to complete, then lets go of `body`.
+    func waitUntilDone() {
+        done.lock()
+        while completed < count { done.wait() }
+        done.unlock()
+        body = nil
+    }
 }
