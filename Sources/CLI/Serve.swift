@@ -110,21 +110,14 @@ struct Serve: AsyncParsableCommand {
     }
 
     static func duration(_ s: String, flag: String) throws -> Int64 {
-        guard let d = PromQLDuration.parse(s), d > 0 else { throw ValidationError("--\(flag): invalid duration \"\(s)\"") }
+        guard let d = PrometheusDuration.parse(s), d > 0 else { throw ValidationError("--\(flag): invalid duration \"\(s)\"") }
         return d
     }
 
-    /// `512MB`, `10GB`, `1TB` (powers of 1024, as Prometheus' units), or plain bytes.
-    /// A size in Prometheus' units (B, KB, MB, GB, TB: powers of 1024); refused when it is not
-    /// positive or does not fit in 64 bits.
+    /// A positive size in Prometheus' units (B, KB, MB, GB, TB: powers of 1024).
     static func bytes(_ s: String, flag: String = "storage.tsdb.retention.size") throws -> Int {
-        let units: [(String, Int)] = [("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
-        var number = Substring(s), multiplier = 1
-        if let (u, m) = units.first(where: { s.hasSuffix($0.0) }) { number = s.dropLast(u.count); multiplier = m }
-        guard let n = Int(number), n > 0 else { throw ValidationError("--\(flag): invalid size \"\(s)\"") }
-        let (product, overflow) = n.multipliedReportingOverflow(by: multiplier)
-        guard !overflow else { throw ValidationError("--\(flag): size \"\(s)\" too large") }
-        return product
+        guard let n = ByteSize.parse(s), n > 0 else { throw ValidationError("--\(flag): invalid size \"\(s)\"") }
+        return n
     }
 
     static func level(_ s: String) -> Logger.Level? {

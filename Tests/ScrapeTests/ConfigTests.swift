@@ -64,6 +64,12 @@ import TSDB
         ("scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [x]\n        labels: {1bad: v}\n", "scrape_configs[0].static_configs[0].labels.1bad"),
         ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - role: node\n", "scrape_configs[0].kubernetes_sd_configs[0].role"),
         ("foo: bar\n", "foo"),
+        // Values that overflow 64 bits are refused, not trapped on.
+        ("global:\n  scrape_interval: 9999999999999999999y\n", "global.scrape_interval"),
+        ("global:\n  scrape_interval: 300000y\n", "global.scrape_interval"),
+        ("scrape_configs:\n  - job_name: a\n    body_size_limit: 99999999999EB\n", "scrape_configs[0].body_size_limit"),
+        ("scrape_configs:\n  - job_name: a\n    body_size_limit: -5MB\n", "scrape_configs[0].body_size_limit"),
+        ("scrape_configs:\n  - job_name: a\n    sample_limit: 99999999999999999999999\n", "scrape_configs[0].sample_limit"),
     ] as [(String, String)])
     func badFilesSayWhere(_ yaml: String, _ path: String) {
         do {

@@ -240,7 +240,7 @@ public struct Parser {
     /// The milliseconds of the duration token at `peek` (not consumed); an error when it is
     /// longer than any duration Prometheus accepts.
     func durationValue(_ text: String) throws(ParseError) -> Int64 {
-        guard let d = PromQLDuration.parse(text) else { throw error("not a valid duration string: \"\(text)\"", peek) }
+        guard let d = PrometheusDuration.parse(text) else { throw error("not a valid duration string: \"\(text)\"", peek) }
         return d
     }
 
@@ -276,7 +276,7 @@ public struct Parser {
         }
         _ = advance()
         let ms = (sign * v * 1000).rounded()
-        guard ms.isFinite, abs(ms) <= Double(PromQLDuration.maxTimestamp) else { throw error("timestamp out of bounds for @ modifier", peek) }
+        guard ms.isFinite, abs(ms) <= Double(PrometheusDuration.maxTimestamp) else { throw error("timestamp out of bounds for @ modifier", peek) }
         return .timestamp(Int64(ms))
     }
 

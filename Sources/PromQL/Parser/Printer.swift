@@ -7,9 +7,9 @@ extension Expr: CustomStringConvertible {
         case .number(let v): formatNumberLiteral(v)
         case .string(let s): quoteLabelValue(s)
         case .vectorSelector(let s): s.selectorText + s.modifierText
-        case .matrixSelector(let s, let r): s.selectorText + "[\(PromQLDuration.format(r))]" + s.modifierText
+        case .matrixSelector(let s, let r): s.selectorText + "[\(PrometheusDuration.format(r))]" + s.modifierText
         case .subquery(let e, let r, let step, let offset, let at):
-            "\(e)[\(PromQLDuration.format(r)):\(step.map(PromQLDuration.format) ?? "")]"
+            "\(e)[\(PrometheusDuration.format(r)):\(step.map(PrometheusDuration.format) ?? "")]"
                 + VectorSelector(name: nil, matchers: [], offset: offset, at: at).modifierText
         case .call(let name, let args): "\(name)(\(args.map(\.description).joined(separator: ", ")))"
         case .aggregate(let op, let e, let p, let grouping, let without, let explicit):
@@ -63,8 +63,8 @@ extension VectorSelector {
         case .end?: out += " @ end()"
         case nil: break
         }
-        if offset > 0 { out += " offset \(PromQLDuration.format(offset))" }
-        if offset < 0 { out += " offset -\(PromQLDuration.format(-offset))" }
+        if offset > 0 { out += " offset \(PrometheusDuration.format(offset))" }
+        if offset < 0 { out += " offset -\(PrometheusDuration.format(-offset))" }
         return out
     }
 }

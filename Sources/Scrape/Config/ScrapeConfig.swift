@@ -269,17 +269,15 @@ struct Node {
 
     func duration() throws(ConfigError) -> Int64 {
         let s = try string()
-        guard let d = ConfigDuration.parse(s), d > 0 else { throw error("not a valid duration string: \"\(s)\"") }
+        guard let d = PrometheusDuration.parse(s), d > 0 else { throw error("not a valid duration string: \"\(s)\"") }
         return d
     }
 
     /// `512MB`, `1GB`, plain bytes; 0 for `0`.
     func bytes() throws(ConfigError) -> Int {
         let s = try string()
-        let units: [(String, Int)] = [("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
-        for (u, m) in units where s.hasSuffix(u) { if let n = Int(s.dropLast(u.count)) { return n * m } }
-        if let n = Int(s) { return n }
-        throw error("not a valid size: \"\(s)\"")
+        guard let n = ByteSize.parse(s) else { throw error("not a valid size: \"\(s)\"") }
+        return n
     }
 
     func labels() throws(ConfigError) -> Labels {
@@ -289,25 +287,5 @@ struct Node {
             pairs.append(Label(k, try v.string()))
         }
         return Labels(pairs)
-    }
-}
-
-/// Prometheus durations in configuration files (`15s`, `1m30s`, `2h`).
-enum ConfigDuration {
-    static func parse(_ s: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
-                                        ("w", 604_800_000), ("y", 31_536_000_000)]
-        var rest = Substring(s), total: Int64 = 0
-        guard !rest.isEmpty else { return nil }
-        if s == "0" { return 0 }
-        while !rest.isEmpty {
-            let digits = rest.prefix { $0.isNumber }
-            guard !digits.isEmpty, let n = Int64(digits) else { return nil }
-            rest = rest.dropFirst(digits.count)
-            guard let (u, m) = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else { return nil }
-            rest = rest.dropFirst(u.count)
-            total += n * m
-        }
-        return total
     }
 }

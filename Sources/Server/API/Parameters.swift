@@ -1,5 +1,6 @@
 import Foundation
 import PromQL
+import TSDB
 
 /// Request parameters from the query string and a form-encoded body, as Prometheus reads them
 /// (`r.FormValue`: the body's values first).
@@ -42,14 +43,14 @@ struct Parameters {
     }
 
     /// The widest range a request may ask for: the latest time queries accept, in whole seconds.
-    static let maxTime: Int64 = PromQLDuration.maxTimestamp / 1000 * 1000
+    static let maxTime: Int64 = PrometheusDuration.maxTimestamp / 1000 * 1000
     static let minTime: Int64 = -maxTime
 
     static func parseTime(_ text: String) -> Int64? {
         if let seconds = Double(text), seconds.isFinite {
-            // Bounded so that no time arithmetic of a query can overflow (PromQLDuration).
+            // Bounded so that no time arithmetic of a query can overflow (PrometheusDuration).
             let ms = (seconds * 1000).rounded()
-            guard abs(ms) <= Double(PromQLDuration.maxTimestamp) else { return nil }
+            guard abs(ms) <= Double(PrometheusDuration.maxTimestamp) else { return nil }
             return Int64(ms)
         }
         let formatter = ISO8601DateFormatter()
@@ -78,9 +79,9 @@ struct Parameters {
     static func parseDuration(_ text: String) -> Int64? {
         if let seconds = Double(text), seconds.isFinite {
             let ms = (seconds * 1000).rounded()
-            return abs(ms) <= Double(PromQLDuration.maxMilliseconds) ? Int64(ms) : nil
+            return abs(ms) <= Double(PrometheusDuration.maxMilliseconds) ? Int64(ms) : nil
         }
-        return PromQLDuration.parse(text)
+        return PrometheusDuration.parse(text)
     }
 }
 

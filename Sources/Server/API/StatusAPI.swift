@@ -128,9 +128,9 @@ extension PrometheusAPI {
             w.raw(",\"lastScrapeDuration\":\(h.lastScrapeDuration),\"health\":")
             w.string(h.health)
             w.raw(",\"scrapeInterval\":")
-            w.string(PromQLDuration.format(t.interval))
+            w.string(PrometheusDuration.format(t.interval))
             w.raw(",\"scrapeTimeout\":")
-            w.string(PromQLDuration.format(t.timeout))
+            w.string(PrometheusDuration.format(t.timeout))
             w.raw("}")
         }
         w.raw("],\"droppedTargets\":[")
@@ -190,7 +190,7 @@ extension PrometheusAPI {
         w.raw(",\"corruptionCount\":\(storage.current?.replayStats.corruptions ?? 0)")
         w.raw(",\"goroutineCount\":0,\"GOMAXPROCS\":\(ProcessInfo.processInfo.activeProcessorCount),\"GOGC\":\"\",\"GODEBUG\":\"\"")
         w.raw(",\"storageRetention\":")
-        w.string(PromQLDuration.format(options.db.retentionTime))
+        w.string(PrometheusDuration.format(options.db.retentionTime))
         w.raw("}")
         return w.bytes
     }
