@@ -51,6 +51,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("query.max-response-bytes"), help: "Largest query answer sent (e.g. 512MB); larger ones get 422.")
     var maxResponseBytes = "512MB"
 
+    @Option(name: .customLong("web.config.file"), help: "Web configuration (TLS, basic auth, headers) in Prometheus' format.")
+    var webConfigFile: String?
+
     @Flag(name: .customLong("web.enable-admin-api"), help: "Enable the admin endpoints.")
     var enableAdminAPI = false
 
@@ -82,6 +85,11 @@ struct Serve: AsyncParsableCommand {
         options.enableAdminAPI = enableAdminAPI
         options.enableLifecycle = enableLifecycle
         options.configFile = configFile
+        if let webConfigFile {
+            do { options.webConfig = try WebConfig.load(file: webConfigFile) } catch {
+                throw ValidationError("--web.config.file \(webConfigFile): \(error)")
+            }
+        }
         options.flags = [
             "config.file": configFile ?? "", "storage.tsdb.path": dataPath,
             "storage.tsdb.retention.time": retentionTime, "storage.tsdb.retention.size": retentionSize ?? "0B",
@@ -89,7 +97,7 @@ struct Serve: AsyncParsableCommand {
             "web.listen-address": listenAddress, "query.timeout": queryTimeout, "query.max-samples": String(maxSamples),
             "query.lookback-delta": lookbackDelta, "query.max-concurrency": String(maxConcurrency),
             "query.max-response-bytes": maxResponseBytes,
-            "web.enable-admin-api": String(enableAdminAPI), "web.enable-lifecycle": String(enableLifecycle),
+            "web.config.file": webConfigFile ?? "", "web.enable-admin-api": String(enableAdminAPI), "web.enable-lifecycle": String(enableLifecycle),
             "log.level": logLevel, "log.format": logFormat,
         ]
         guard let level = Serve.level(logLevel) else { throw ValidationError("--log.level: expected debug, info, warn or error") }

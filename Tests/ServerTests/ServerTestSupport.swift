@@ -32,7 +32,7 @@ final class RunningServer: @unchecked Sendable {
         let server = SextantServer(options: options, logger: logger)
         try server.openStorage()
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = server.application { port in continuation.yield(port) }
+        let app = try server.application { port in continuation.yield(port) }
         let task = Task { try await app.runService() }
         var port = 0
         for await p in stream { port = p; break }

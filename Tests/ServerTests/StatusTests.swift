@@ -77,7 +77,7 @@ import Testing
         options.dataDirectory = NSTemporaryDirectory() + "sextant-notready-\(UUID().uuidString)"
         let server = SextantServer(options: options, logger: .init(label: "test"))
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = server.application { continuation.yield($0) }
+        let app = try server.application { continuation.yield($0) }
         let task = Task { try await app.runService() }
         var port = 0
         for await p in stream { port = p; break }

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import PromQL
@@ -28,6 +30,8 @@ public struct ServerOptions: Sendable {
     /// Scrape this server's own /metrics (what `sextant serve` does without a configuration).
     public var selfScrape = true
     public var selfScrapeInterval: Int64 = 15_000
+    /// TLS, basic auth and headers for the web endpoints (`--web.config.file`).
+    public var webConfig: WebConfig?
     /// How often compaction and retention run (Prometheus: every minute).
     public var compactionInterval: Duration = .seconds(60)
     /// The flags as given, for /api/v1/status/flags.
@@ -47,6 +51,11 @@ public struct SextantServer: Sendable {
     let logger: Logger
     let metrics = ServerMetrics()
     let startTime = Date()
+    /// Niced threads for request work that is not a query: parsing, bcrypt.
+    let requestThreads = WorkerThreads(count: ProcessInfo.processInfo.activeProcessorCount, name: "sextant-request")
+    /// What the server's own scrape presents when basic auth guards /metrics: made at start,
+    /// known only to this process.
+    let selfScrapeToken = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
 
     public init(options: ServerOptions, logger: Logger) {
         self.options = options
@@ -66,10 +75,14 @@ public struct SextantServer: Sendable {
         let router = Router()
         let metrics = self.metrics
         router.middlewares.add(CountingMiddleware(metrics: metrics))
+        if let web = options.webConfig, !web.basicAuthUsers.isEmpty || !web.headers.isEmpty {
+            router.middlewares.add(WebAccessMiddleware(users: web.basicAuthUsers, headers: web.headers, selfToken: selfScrapeToken,
+                                                       verified: VerifiedCredentials(), threads: requestThreads))
+        }
         router.middlewares.add(GzipMiddleware())
         let api = PrometheusAPI(storage: storage, engine: Engine(options: options.engine),
                                 limiter: QueryLimiter(limit: options.maxConcurrency),
-                                requestThreads: WorkerThreads(count: ProcessInfo.processInfo.activeProcessorCount, name: "sextant-request"),
+                                requestThreads: requestThreads,
                                 build: .current, metrics: metrics,
                                 metadata: metadata, options: options, startTime: startTime, scraping: scraping,
                                 reload: { [self] in try self.reloadScrapeConfig() },
@@ -91,9 +104,14 @@ public struct SextantServer: Sendable {
         return router
     }
 
-    /// The HTTP application; `onRunning` gets the bound port (useful with port 0).
-    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: router(),
+    /// The HTTP application, with TLS when the web configuration has it; `onRunning` gets the
+    /// bound port (useful with port 0). Throws when the certificate or key cannot be read.
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        var server = HTTPServerBuilder.http1()
+        if let tls = options.webConfig?.tls {
+            server = try .tls(.http1(), tlsConfiguration: tls.serverConfiguration())
+        }
+        return Application(router: router(), server: server,
                      configuration: .init(address: .hostname(options.host, port: options.port), serverName: "Sextant"),
                      onServerRunning: { channel in
                          let port = channel.localAddress?.port ?? 0
@@ -129,9 +147,17 @@ public struct SextantServer: Sendable {
         let port = scraping.port.withLock { $0 }
         let host = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
         let interval = options.selfScrapeInterval
-        if let target = ScrapeTarget.make(discovered: Labels(["__address__": "\(host):\(port)"]), job: "sextant", scheme: "http",
+        let web = options.webConfig
+        if var target = ScrapeTarget.make(discovered: Labels(["__address__": "\(host):\(port)"]), job: "sextant",
+                                          scheme: web?.tls == nil ? "http" : "https",
                                           metricsPath: "/metrics", params: [:], interval: interval,
                                           timeout: min(interval, 10_000), relabel: []) {
+            if web?.tls != nil {
+                var tls = ScrapeTLS()
+                tls.insecureSkipVerify = true       // itself, on the address it listens on
+                target.tls = tls
+            }
+            if web?.basicAuthUsers.isEmpty == false { target.authorization = "Bearer \(selfScrapeToken)" }
             manager.apply(targets: [target])
         }
         logger.info("scraping its own /metrics at \(host):\(port) every \(interval / 1000)s")
@@ -147,7 +173,7 @@ public struct SextantServer: Sendable {
     /// Serves until SIGTERM or SIGINT, then lets requests finish and closes the store. The
     /// store opens while the server already answers (/-/ready says 503 until then).
     public func run() async throws {
-        let app = application { port in logger.info("listening on \(options.host):\(port)") }
+        let app = try application { port in logger.info("listening on \(options.host):\(port)") }
         let server = self
         let opener = Task.detached {
             try server.openStorage()
