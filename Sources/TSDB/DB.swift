@@ -59,6 +59,10 @@ public final class DB: Sendable {
     let logger: Logger
     let blockList: Locked<[Block]>
     let compaction = Locked(())
+    let checkpointFailures = Atomic<Int>(0)
+
+    /// Checkpoints not written because a WAL segment they read was damaged.
+    public var checkpointFailureCount: Int { checkpointFailures.load(ordering: .relaxed) }
 
     /// Opens (creating if needed) a data directory; fails at once if another process holds it.
     public static func open(directory: String, options: DBOptions = DBOptions(),
@@ -73,7 +77,11 @@ public final class DB: Sendable {
         let head = Head(options: options.head, chunkFiles: chunkFiles)
         if let newest = blocks.map(\.meta.maxTime).max() { head.minValidTime.store(newest, ordering: .relaxed) }
         let walDirectory = directory + "/wal"
-        let stats = head.replay(walDirectory: walDirectory, logger: logger)
+        let stats: WALReplayStats
+        do { stats = try head.replay(walDirectory: walDirectory, logger: logger) } catch {
+            logger.error("WAL replay stopped by an error that is not damage, nothing repaired or removed: \(error)")
+            throw .io(error)
+        }
         let wal: WAL
         do { wal = try WAL(directory: walDirectory, segmentSize: options.walSegmentSize) } catch { throw .io(error) }
         head.wal = wal
@@ -168,7 +176,14 @@ public final class DB: Sendable {
                 logger.info("wrote block \(meta.ulid) [\(mint), \(maxt)): \(meta.stats.numSeries) series, \(meta.stats.numSamples) samples")
             }
             head.truncate(before: maxt)
-            try Checkpoint.create(walDirectory: wal.directory, upTo: closed, head: head, keepFrom: maxt)
+            do {
+                try Checkpoint.create(walDirectory: wal.directory, upTo: closed, head: head, keepFrom: maxt)
+            } catch let error as CheckpointError {
+                // The head still has every sample; the next open repairs the damage. Blocks,
+                // compaction and retention go on meanwhile.
+                checkpointFailures.add(1, ordering: .relaxed)
+                logger.error("\(error)")
+            }
         }
     }
 

@@ -21,7 +21,8 @@ public final class ReadOnlyDB: Sendable {
         let (blocks, blockProblems) = DB.openBlocks(directory, logger: logger, readOnly: true)
         let head = Head(options: HeadOptions(), chunkFiles: nil)
         if let newest = blocks.map(\.meta.maxTime).max() { head.minValidTime.store(newest, ordering: .relaxed) }
-        let stats = head.replay(walDirectory: directory + "/wal", logger: logger, repair: false)
+        let stats: WALReplayStats
+        do { stats = try head.replay(walDirectory: directory + "/wal", logger: logger, repair: false) } catch { throw .io(error) }
         return ReadOnlyDB(directory: directory, head: head, blocks: blocks,
                           problems: blockProblems + stats.problems, lock: lock)
     }

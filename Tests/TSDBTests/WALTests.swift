@@ -128,4 +128,67 @@ func dump(_ db: DB) -> [Labels: [(Int64, UInt64)]] {
         #expect(WAL.segmentIndices(in: dir + "/wal") == Array(segments[0...2]) + [segments[2] + 1])
         #expect(db.replayStats.samples > 0)
     }
+
+    /// A segment that cannot be read is an error, not damage: the open fails, and no segment
+    /// is truncated or removed; once the cause is gone, everything is replayed.
+    @Test func unreadableSegmentFailsTheOpenAndTouchesNothing() throws {
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        _ = try writeCommits(dir, commits: 200, segmentSize: 1024)
+        let wal = dir + "/wal"
+        let segments = WAL.segmentIndices(in: wal)
+        let sizes = segments.map { Files.size(WAL.segmentPath(wal, $0)) }
+        let victim = WAL.segmentPath(wal, segments[2])
+        let saved = try Files.readAll(victim)
+        // read(2) of a directory fails with EISDIR: an I/O error as far as the reader knows
+        // (and one that a root test process cannot be denied by permissions).
+        Files.remove(victim)
+        try Files.makeDirectory(victim)
+        #expect {
+            _ = try DB.open(directory: dir)
+        } throws: { error in
+            guard case DBError.io(let e) = error else { return false }
+            return e.path == victim && e.operation == "read"
+        }
+        #expect(WAL.segmentIndices(in: wal) == segments)
+        for (i, s) in segments.enumerated() where s != segments[2] {
+            #expect(Files.size(WAL.segmentPath(wal, s)) == sizes[i], "segment \(s) untouched")
+        }
+        Files.remove(victim)
+        try Files.write(saved, to: victim)
+        let db = try DB.open(directory: dir)
+        defer { db.close() }
+        #expect(db.replayStats.corruptions == 0)
+        #expect(Set(dump(db).values.flatMap { $0.map(\.0) }) == Set((0..<200).map { Int64($0) * 1000 }))
+    }
+
+    /// Damage in a closed segment found by a checkpoint: the checkpoint is not written, no
+    /// segment is removed, the head keeps every sample, and compaction goes on.
+    @Test func checkpointKeepsSegmentsWhenOneIsDamaged() throws {
+        let dir = temporaryDirectory()
+        defer { Files.remove(dir) }
+        var options = DBOptions()
+        options.walSegmentSize = 1024
+        options.blockRange = 10_000
+        let db = try DB.open(directory: dir, options: options)
+        defer { db.close() }
+        let app = db.appender()
+        for t in stride(from: Int64(0), to: 40_000, by: 500) {
+            for s in 0..<3 { try app.append(series("m", ["s": "\(s)"]), t, Double(t)) }
+            try app.commit()
+        }
+        let wal = dir + "/wal"
+        let segments = WAL.segmentIndices(in: wal)
+        #expect(segments.count >= 3)
+        let victim = WAL.segmentPath(wal, segments[1])
+        var bytes = try Files.readAll(victim)
+        bytes[bytes.count / 2] ^= 0xff
+        try Files.write(bytes, to: victim)
+        try db.compact()
+        #expect(db.checkpointFailureCount >= 1)
+        #expect(Files.exists(victim), "the damaged segment is kept")
+        #expect(db.blocks.count >= 1, "blocks are still cut")
+        let times = Set(dump(db).values.flatMap { $0.map(\.0) })
+        #expect(times == Set(stride(from: Int64(0), to: 40_000, by: 500)))
+    }
 }

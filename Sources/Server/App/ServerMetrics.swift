@@ -72,6 +72,7 @@ final class ServerMetrics: Sendable {
         metric("sextant_metadata_dropped_total", "counter", "Metric families whose TYPE/HELP/UNIT were not kept because the metadata store was full.", "\(metadataDropped)")
         metric("sextant_tsdb_too_far_in_future_samples_total", "counter", "Samples rejected as stamped too far ahead of the clock.", "\(head.tooFarInFutureSamples)")
         metric("sextant_tsdb_wal_corruptions_total", "counter", "WAL corruptions found and repaired on open.", "\(db.replayStats.corruptions)")
+        metric("sextant_tsdb_checkpoint_creations_failed_total", "counter", "WAL checkpoints not written because a segment was damaged (segments kept).", "\(db.checkpointFailureCount)")
         metric("sextant_tsdb_blocks_loaded", "gauge", "Blocks in use.", "\(db.blocks.count)")
         metric("sextant_tsdb_storage_blocks_bytes", "gauge", "Bytes of blocks and WAL on disk.", "\(db.size)")
         family("sextant_engine_query_duration_seconds", "histogram", "Time spent evaluating queries.")

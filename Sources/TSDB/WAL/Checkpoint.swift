@@ -1,3 +1,10 @@
+/// A checkpoint not written because a segment it reads is damaged; no segment was removed.
+struct CheckpointError: Error, CustomStringConvertible {
+    let segment: String
+    let reason: String
+    var description: String { "checkpoint not written, WAL segments kept: \(segment): \(reason)" }
+}
+
 /// Checkpoints: `checkpoint.NNNNNNNN` directories inside the WAL directory holding, as WAL
 /// segments, what segments 0...N held that the head still needs.
 enum Checkpoint {
@@ -45,7 +52,7 @@ extension Checkpoint {
         }
         for path in inputs {
             var failure: (any Error)?
-            _ = try WALReader.readSegment(path) { record in
+            let read = try WALReader.readSegment(path) { record in
                 guard failure == nil, case .samples(let samples) = record else { return }
                 for s in samples where s.t >= keepFrom && head.contains(s.ref) {
                     kept.append(s)
@@ -53,6 +60,9 @@ extension Checkpoint {
                 }
             }
             if let failure { throw failure }
+            // Damage found after the replay read it whole: what follows it is still in the
+            // head, and the segment is its only copy on disk. Keep every segment.
+            if let corruption = read.corruption { throw CheckpointError(segment: path, reason: corruption) }
         }
         try flushSamples()
         let stones = head.allTombstones()

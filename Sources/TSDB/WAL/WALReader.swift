@@ -1,4 +1,7 @@
 import CZlib
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What reading a segment found.
 struct SegmentReadResult {
@@ -9,10 +12,21 @@ struct SegmentReadResult {
 }
 
 enum WALReader {
+    /// Largest segment read: the writer cuts at 128 MiB; a file far larger is not a segment
+    /// this store wrote, and is refused rather than read into memory.
+    static let maxSegmentBytes = 1 << 30
+
     /// Reads the records of one segment in order, stopping at the first torn or corrupt one.
+    /// The segment is read with read(2), not mapped: a disk error is then an error this
+    /// throws (never damage to repair), where a mapping would kill the process with SIGBUS.
     static func readSegment(_ path: String, _ body: (WALRecord) -> Void) throws(FileError) -> SegmentReadResult {
-        let map = try MappedFile(path: path)
-        let bytes = map.bytes
+        if let size = Files.size(path), size > maxSegmentBytes { throw FileError("read (larger than 1 GiB, not a WAL segment)", path, code: EFBIG) }
+        let contents = try Files.readAll(path)
+        return contents.withUnsafeBytes { records(in: $0, body) }
+    }
+
+    /// The records of a segment's bytes, in order, up to the first torn or corrupt one.
+    static func records(in bytes: UnsafeRawBufferPointer, _ body: (WALRecord) -> Void) -> SegmentReadResult {
         var offset = 0
         while offset < bytes.count {
             let rest = bytes.count - offset

@@ -25,7 +25,11 @@ extension Head {
     /// corrupt record ends the replay: its segment is truncated there, later segments are
     /// deleted, and the damage is logged and counted. Never fails for damage. With `repair`
     /// false the files are left as they are and replay just stops at the damage.
-    func replay(walDirectory directory: String, logger: Logger, repair: Bool = true) -> WALReplayStats {
+    ///
+    /// A segment that cannot be read (an I/O error, a permission, a file that is not a
+    /// segment) is not damage: replay throws and no file is touched, so that the operator can
+    /// fix the cause and open the store again with nothing lost.
+    func replay(walDirectory directory: String, logger: Logger, repair: Bool = true) throws(FileError) -> WALReplayStats {
         var stats = WALReplayStats()
         var state = ReplayState()
         state.latestTime = options.latestTime
@@ -33,13 +37,13 @@ extension Head {
         if let checkpoint = Checkpoint.latest(in: directory) {
             let dir = directory + "/" + Checkpoint.name(checkpoint)
             for i in WAL.segmentIndices(in: dir) {
-                if !replaySegment(WAL.segmentPath(dir, i), later: [], repair: repair, &state, &stats, logger) { break }
+                if try !replaySegment(WAL.segmentPath(dir, i), later: [], repair: repair, &state, &stats, logger) { break }
             }
             segments = segments.filter { $0 > checkpoint }
         }
         for (k, i) in segments.enumerated() {
             let later = segments[(k + 1)...].map { WAL.segmentPath(directory, $0) }
-            if !replaySegment(WAL.segmentPath(directory, i), later: later, repair: repair, &state, &stats, logger) { break }
+            if try !replaySegment(WAL.segmentPath(directory, i), later: later, repair: repair, &state, &stats, logger) { break }
         }
         counters.extend(min: state.minTime, max: state.maxTime)
         if stats.refusedSamples > 0 {
@@ -62,14 +66,9 @@ extension Head {
 
     /// Replays one segment; false when it was damaged (and repaired).
     private func replaySegment(_ path: String, later: [String], repair: Bool, _ state: inout ReplayState,
-                               _ stats: inout WALReplayStats, _ logger: Logger) -> Bool {
+                               _ stats: inout WALReplayStats, _ logger: Logger) throws(FileError) -> Bool {
         stats.segments += 1
-        let result: SegmentReadResult
-        do {
-            result = try WALReader.readSegment(path) { record in apply(record, &state, &stats) }
-        } catch {
-            result = SegmentReadResult(validBytes: 0, corruption: "\(error)")
-        }
+        let result = try WALReader.readSegment(path) { record in apply(record, &state, &stats) }
         flushSamples(&state, &stats)
         guard let corruption = result.corruption else { return true }
         let size = Files.size(path) ?? 0
