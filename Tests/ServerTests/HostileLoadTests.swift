@@ -45,9 +45,20 @@ import Testing
         let environment = ProcessInfo.processInfo.environment
         let seconds = Double(environment["SEXTANT_HOSTILE_SECONDS"] ?? "") ?? 8
         let dir = NSTemporaryDirectory() + "sextant-hostile-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let server = try ServerProcess(directory: dir, port: ServerProcess.freePort(),
-                                       arguments: ["--query.max-concurrency", "4", "--query.timeout", "5s"])
+        // A job with credentials (its target never answers), to see that they are not shown.
+        try """
+            scrape_configs:
+              - job_name: guarded
+                scrape_interval: 1h
+                basic_auth: {username: ops, password: hunter2-password}
+                authorization: {credentials: bearer-credential-xyz}
+                static_configs: [{targets: ["127.0.0.1:1"]}]
+            """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(directory: dir + "/data", port: ServerProcess.freePort(),
+                                       arguments: ["--query.max-concurrency", "4", "--query.timeout", "5s",
+                                                   "--config.file", dir + "/prometheus.yml"])
         try await server.waitReady()
         let client = HTTP(port: server.port, timeout: 30)
 
@@ -67,10 +78,30 @@ import Testing
         let before = try await client.post("/api/v1/query", form: [("query", countQuery)])
         #expect(before.text.contains("\"\(Self.series)\""), "\(before.text.prefix(300))")
 
-        // A sample 40 days ahead is refused, typed, and costs nothing else.
+        // A sample 40 days ahead and samples at the Int64 extremes are refused, typed, and
+        // cost nothing else.
         let future = try await client.post("/api/v1/import/prometheus",
-                                            body: "m0{job=\"j0\",i=\"0\"} 1 \(now + 40 * 86_400_000)\nfresh 1\n")
-        #expect(future.status == 200 && future.text.contains("\"rejected\":1"), "\(future.text)")
+                                            body: "m0{job=\"j0\",i=\"0\"} 1 \(now + 40 * 86_400_000)\nfresh 1\n"
+                                                + "m0 1 9223372036854775807\nm0 1 -9223372036854775808\nm0 1 99999999999999999999\n")
+        #expect(future.status == 200 && future.text.contains("\"accepted\":1,\"rejected\":4"), "\(future.text)")
+
+        // Each hostile query of HostileQueryTests, against the binary: typed, and alive after.
+        for c in HostileQueryTests.cases {
+            let reply = try await client.post(c.path, form: c.form)
+            let described = "\(c.path) \(c.form.map { "\($0.0)=\($0.1.prefix(60))" })"
+            #expect(reply.status == c.status, "\(described): \(reply.status) \(reply.text.prefix(300))")
+            if !c.type.isEmpty {
+                let type = (try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["errorType"] as? String
+                #expect(type == c.type, "\(described): \(reply.text.prefix(300))")
+            }
+        }
+
+        // The exposed surface: secrets hidden, lifecycle endpoints off without their flag.
+        let config = try await client.get("/api/v1/status/config")
+        #expect(config.status == 200 && config.text.contains("<secret>"))
+        #expect(!config.text.contains("hunter2-password") && !config.text.contains("bearer-credential-xyz"), "\(config.text)")
+        #expect(try await client.post("/-/quit", body: "").status == 403)
+        #expect(try await client.post("/-/reload", body: "").status == 403)
 
         let load = LoadResults()
         let stop = ContinuousClock.now + .seconds(seconds)

@@ -14,14 +14,7 @@ import TSDB
         let dir = NSTemporaryDirectory() + "sextant-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
-                             "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0, "openssl could not make a certificate")
+        try makeSelfSignedCertificate(in: dir)
 
         let router = Router()
         router.get("/metrics") { _, _ in "secure_metric 1\n" }
@@ -59,4 +52,17 @@ import TSDB
         #expect(try await scrape(insecure).health == "up")
         await manager.shutdown()
     }
+}
+
+/// Writes `key.pem` and `cert.pem` (self-signed, for 127.0.0.1, valid a day) into `dir` with
+/// openssl.
+func makeSelfSignedCertificate(in dir: String) throws {
+    let openssl = Process()
+    openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+    openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+                         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+    openssl.standardError = FileHandle.nullDevice
+    try openssl.run()
+    openssl.waitUntilExit()
+    try #require(openssl.terminationStatus == 0, "openssl could not make a certificate")
 }

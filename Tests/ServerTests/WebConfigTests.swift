@@ -60,7 +60,7 @@ import Testing
         let dir = NSTemporaryDirectory() + "sextant-web-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try makeCertificate(in: dir)
+        try makeSelfSignedCertificate(in: dir)
         try """
             tls_server_config:
               cert_file: cert.pem
@@ -106,16 +106,5 @@ import Testing
             up = String(buffer: try await r.body.collect(upTo: 1 << 20))
         }
         #expect(up.contains("\"job\":\"sextant\"") && up.contains("\"1\""), "\(up)")
-    }
-
-    func makeCertificate(in dir: String) throws {
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
-                             "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0, "openssl could not make a certificate")
     }
 }
