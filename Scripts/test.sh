@@ -44,10 +44,12 @@ install_missing() {
 
 [ "$install" -eq 1 ] && install_missing
 
-# Every suite, in the debug build; the stress test alone afterwards, so that its 16 clients
-# do not starve the suites that start servers with a readiness timeout, nor they it.
-swift test --skip StressTests
+# Every suite, in the debug build; the stress test and the hostile load test (16 clients
+# each) alone afterwards, so that they do not starve the suites that start servers with a
+# readiness timeout, nor they them.
+swift test --skip StressTests --skip HostileLoadTests
 swift test --skip-build --filter StressTests
+swift test --skip-build --filter HostileLoadTests
 
 # The concurrency paths under ThreadSanitizer: the storage engine's suites, the PromQL engine,
 # the HTTP API, and the stress test (scaled to TSan's speed: fewer series, longer blocks).
@@ -57,6 +59,6 @@ swift test --skip-build --filter StressTests
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"
 tsan=(--sanitize=thread --scratch-path .build-tsan -Xswiftc -DSEXTANT_TSAN)
 swift test "${tsan[@]}" \
-    --filter 'TSDBTests|PromQLTests.EngineTests|PromQLTests.ParserTests|APITests|StatusTests|AdminTests'
+    --filter 'TSDBTests|PromQLTests.EngineTests|PromQLTests.ParserTests|APITests|StatusTests|AdminTests|QueryLimiterTests|HostileQueryTests'
 SEXTANT_STRESS_SECONDS=20 SEXTANT_STRESS_SERIES=50 SEXTANT_STRESS_BLOCK_SECONDS=60 \
 swift test "${tsan[@]}" --skip-build --filter StressTests
