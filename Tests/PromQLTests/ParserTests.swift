@@ -122,6 +122,11 @@ import Workloads
         Bad(query: "-\"s\"", message: "unary expression only allowed on expressions of type scalar or instant vector", column: 1),
         Bad(query: "a * on(b) group_left(b) c", message: "must not occur in ON and GROUP clause at once", column: 11),
         Bad(query: "up)", message: "unexpected \")\"", column: 3),
+        // Found by FuzzPromQLParser: quoted label names (Prometheus 3's UTF-8 syntax, not 2.42's)
+        // were accepted and printed back unquoted, which did not parse again.
+        Bad(query: "{\"a-b\"=\"x\"}", message: "expected label", column: 2),
+        Bad(query: "up{\"a b\"=\"x\"}", message: "expected label", column: 4),
+        Bad(query: "up{a:b=\"x\"}", message: "expected label", column: 4),
     ])
     func errorsSayWhereAndWhat(_ bad: Bad) {
         do {

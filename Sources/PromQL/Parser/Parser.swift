@@ -356,7 +356,8 @@ public struct Parser {
         var matchers: [LabelMatcher] = []
         if let name { matchers.append(.equal(Labels.metricName, name)) }
         while !isOp("}") {
-            guard peek.kind == .identifier || peek.kind == .string else {
+            // A label name, as Prometheus 2.42 has it: an identifier, never a quoted string.
+            guard peek.kind == .identifier, isLabelName(peek.text) else {
                 throw error("unexpected \(describe(peek)) in label matching, expected label", peek)
             }
             let label = advance()
