@@ -62,3 +62,7 @@ swift test "${tsan[@]}" \
     --filter 'TSDBTests|PromQLTests.EngineTests|PromQLTests.ParserTests|APITests|StatusTests|AdminTests|QueryLimiterTests|HostileQueryTests'
 SEXTANT_STRESS_SECONDS=20 SEXTANT_STRESS_SERIES=50 SEXTANT_STRESS_BLOCK_SECONDS=60 \
 swift test "${tsan[@]}" --skip-build --filter StressTests
+
+# Every libFuzzer harness of Fuzz/ (parsers, PromQL evaluation, WAL, chunk and block index
+# decoding) for 10 seconds on its committed seed corpus: a crash fails the run.
+Scripts/fuzz.sh --seconds 10

@@ -210,4 +210,23 @@ enum SampleGen {
             #expect(n <= max(ts.count, 1 << 32))
         }
     }
+
+    /// A header may not claim more samples than a writer cuts: readers size buffers by it.
+    @Test func headersClaimingHugeCountsAreDamage() throws {
+        let ts = (0..<120).map { Int64($0) * 15_000 }
+        let chunk = ChunkEncoder.encode(timestamps: ts, values: ts.map { _ in 1.0 })
+        let h = try chunk.header()
+        let bytes = Array(chunk.bytes)
+        for count in [ChunkHeader.maxSamples + 1, 1 << 32, Int(Int64.max)] {
+            var forged: [UInt8] = []
+            ChunkHeader.write(encoding: h.encoding, count: count, minTime: h.minTime, maxTime: h.maxTime,
+                              timestampBytes: h.timestampColumn.count, to: &forged)
+            forged += bytes[h.timestampColumn.lowerBound...]
+            #expect(throws: ChunkError.self) { try Chunk(copying: forged).header() }
+            #expect(decodeAll(Chunk(copying: forged)).error != nil)
+        }
+        var options = HeadOptions()
+        options.chunkSize = 1 << 40
+        #expect(options.chunkSize == ChunkHeader.maxSamples)
+    }
 }

@@ -104,6 +104,12 @@ final class ChunkStorage: @unchecked Sendable {
 
 /// The fields of a chunk header and where its columns lie.
 public struct ChunkHeader: Sendable, Equatable {
+    /// Most samples a chunk holds. Every writer cuts chunks at or below it (the head at 120,
+    /// blocks at 480 by default), and a reader refuses a header that claims more: a few bytes
+    /// of regular columns could otherwise announce billions of samples, and readers size
+    /// their buffers by the count.
+    public static let maxSamples = 1 << 16
+
     public var encoding: ChunkEncoding
     public var count: Int
     public var minTime: Int64
@@ -119,7 +125,7 @@ public struct ChunkHeader: Sendable, Equatable {
         guard let enc = ChunkEncoding(byte: e) else { throw .unknownEncoding(e) }
         guard let n = c.readUnsigned(), let mint = c.readSigned(), let span = c.readUnsigned(),
               let tsLength = c.readUnsigned() else { throw .truncatedHeader }
-        guard n >= 1, n <= UInt64(UInt32.max) else { throw .invalidHeader("sample count \(n)") }
+        guard n >= 1, n <= UInt64(ChunkHeader.maxSamples) else { throw .invalidHeader("sample count \(n)") }
         guard tsLength <= UInt64(c.remaining) else {
             throw .invalidHeader("timestamp column of \(tsLength) bytes exceeds the chunk")
         }

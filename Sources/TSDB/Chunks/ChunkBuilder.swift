@@ -6,7 +6,7 @@ struct ChunkBuilder {
     private var vs: [Double] = []
     private(set) var chunks: [ChunkMeta] = []
 
-    init(chunkSize: Int) { self.chunkSize = max(chunkSize, 1) }
+    init(chunkSize: Int) { self.chunkSize = min(max(chunkSize, 1), ChunkHeader.maxSamples) }
 
     mutating func append(_ t: Int64, _ v: Double) {
         ts.append(t)

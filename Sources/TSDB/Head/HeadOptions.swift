@@ -2,8 +2,11 @@ import Foundation
 
 /// Tuning of the in-memory head.
 public struct HeadOptions: Sendable {
-    /// Samples per chunk before it is cut and sealed (Prometheus: 120).
-    public var chunkSize = 120
+    /// Samples per chunk before it is cut and sealed (Prometheus: 120); at most
+    /// `ChunkHeader.maxSamples`.
+    public var chunkSize = 120 {
+        didSet { chunkSize = min(max(chunkSize, 1), ChunkHeader.maxSamples) }
+    }
     /// Chunks never span a multiple of this range in milliseconds (the block range, 2h), so
     /// blocks can be cut without splitting chunks.
     public var chunkRange: Int64 = 2 * 3_600_000
@@ -28,7 +31,7 @@ public struct HeadOptions: Sendable {
     }
 
     public init(chunkSize: Int = 120, chunkRange: Int64 = 2 * 3_600_000, stripeCount: Int = 1024) {
-        self.chunkSize = max(chunkSize, 1)
+        self.chunkSize = min(max(chunkSize, 1), ChunkHeader.maxSamples)
         self.chunkRange = max(chunkRange, 1)
         var s = 1
         while s < stripeCount { s <<= 1 }

@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// libFuzzer harnesses for Sextant's parsers and decoders. Not part of the main package: they
+// only build with `-sanitize=fuzzer` (which links libFuzzer). Build and run them with
+// `Scripts/fuzz.sh`; see Fuzz/README.md.
+//
+// Each fuzz target is one file exposing `LLVMFuzzerTestOneInput` and an entry point that
+// starts libFuzzer's driver (CFuzzMain.h says why); `@testable import` reaches internals, so
+// the build passes `-enable-testing` (release builds drop it otherwise).
+
+/// Fuzz targets and the Sextant libraries each uses (only TSDB, PromQL and Scrape).
+let fuzzTargets: [(name: String, libraries: [String])] = [
+    ("FuzzPromQLParser", ["PromQL", "TSDB"]),
+    ("FuzzPromQLEval", ["PromQL", "TSDB"]),
+    ("FuzzTextParser", ["Scrape", "TSDB"]),
+    ("FuzzOpenMetricsParser", ["Scrape"]),
+    ("FuzzWALRecord", ["TSDB"]),
+    ("FuzzChunk", ["TSDB"]),
+    ("FuzzBlockIndex", ["TSDB"]),
+    // Not a fuzzer: writes the binary seed corpora (WAL, chunks, block index); see
+    // Fuzz/README.md.
+    ("FuzzSeeds", ["TSDB"]),
+]
+
+let package = Package(
+    name: "SextantFuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Sextant", path: ".."),
+    ],
+    targets: fuzzTargets.map { target in
+        .executableTarget(
+            name: target.name,
+            dependencies: ["CFuzzMain"] + target.libraries.map { .product(name: $0, package: "Sextant") },
+            // No top-level code: each harness defines its entry point, `<target>_main` (see
+            // CFuzzMain.h). SwiftPM compiles a one-file executable as a library only when the
+            // file contains `@main`.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    } + [
+        // Hands a harness's entry point over to libFuzzer's driver.
+        .target(name: "CFuzzMain"),
+    ]
+)

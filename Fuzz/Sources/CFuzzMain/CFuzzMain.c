@@ -1,0 +1,2 @@
+// Header-only (include/CFuzzMain.h); SwiftPM needs a source file in a C target.
+#include "CFuzzMain.h"
