@@ -10,11 +10,10 @@ import Glibc
     /// Queries run on the limiter's own threads, niced below the event loops.
     @Test func queriesRunOnNicedThreads() async throws {
         let limiter = QueryLimiter(limit: 2)
-        let seen = await limiter.run(until: .now + .seconds(10)) { () -> (Int32, String) in
-            (getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0), Thread.current.name ?? "")
+        let nice = await limiter.run(until: .now + .seconds(60)) { () -> Int32 in
+            getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
         }
-        #expect(seen?.0 == WorkerThreads.niceness)
-        #expect(seen?.1.hasPrefix("sextant-query-") == true)
+        #expect(nice == WorkerThreads.niceness)
     }
 
     /// With every slot busy, a queued query whose deadline passes gets nil at its deadline
