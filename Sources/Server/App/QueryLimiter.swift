@@ -17,9 +17,9 @@ actor QueryLimiter {
     private var nextID: UInt64 = 0
     private let threads: WorkerThreads
 
-    init(limit: Int) {
+    init(limit: Int, niceness: Int32 = WorkerThreads.niceness) {
         self.limit = max(limit, 1)
-        threads = WorkerThreads(count: self.limit, name: "sextant-query")
+        threads = WorkerThreads(count: self.limit, name: "sextant-query", niceness: niceness)
     }
 
     deinit { threads.stop() }

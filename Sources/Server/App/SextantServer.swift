@@ -19,6 +19,9 @@ public struct ServerOptions: Sendable {
     public var db = DBOptions()
     public var engine = EngineOptions()
     public var maxConcurrency = 20
+    /// The nice value of query and request threads (10: below the event loops). Tests whose
+    /// clients run in the server's own process set 0, or their clients would starve it.
+    public var workerNiceness = WorkerThreads.niceness
     /// Largest query answer sent, in bytes of JSON (`--query.max-response-bytes`); a larger
     /// one is refused with 422 before it is built further.
     public var maxResponseBytes = 512 << 20
@@ -52,7 +55,7 @@ public struct SextantServer: Sendable {
     let metrics = ServerMetrics()
     let startTime = Date()
     /// Niced threads for request work that is not a query: parsing, bcrypt.
-    let requestThreads = WorkerThreads(count: ProcessInfo.processInfo.activeProcessorCount, name: "sextant-request")
+    let requestThreads: WorkerThreads
     /// What the server's own scrape presents when basic auth guards /metrics: made at start,
     /// known only to this process.
     let selfScrapeToken = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
@@ -60,6 +63,8 @@ public struct SextantServer: Sendable {
     public init(options: ServerOptions, logger: Logger) {
         self.options = options
         self.logger = logger
+        requestThreads = WorkerThreads(count: ProcessInfo.processInfo.activeProcessorCount, name: "sextant-request",
+                                       niceness: options.workerNiceness)
     }
 
     /// Opens the data directory (replaying the WAL); until it returns the API answers 503.
@@ -81,7 +86,7 @@ public struct SextantServer: Sendable {
         }
         router.middlewares.add(GzipMiddleware())
         let api = PrometheusAPI(storage: storage, engine: Engine(options: options.engine),
-                                limiter: QueryLimiter(limit: options.maxConcurrency),
+                                limiter: QueryLimiter(limit: options.maxConcurrency, niceness: options.workerNiceness),
                                 requestThreads: requestThreads,
                                 build: .current, metrics: metrics,
                                 metadata: metadata, options: options, startTime: startTime, scraping: scraping,

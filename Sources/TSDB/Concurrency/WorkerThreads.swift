@@ -26,12 +26,14 @@ public final class WorkerThreads: @unchecked Sendable {
     private var head = 0
     private var stopped = false
 
-    public init(count: Int, name: String) {
+    /// `niceness` is the threads' nice value (default `WorkerThreads.niceness`; 0 keeps them at
+    /// the process's priority).
+    public init(count: Int, name: String, niceness: Int32 = WorkerThreads.niceness) {
         self.count = max(count, 1)
         for i in 0..<self.count {
             let thread = Thread { [unowned self] in
                 Thread.current.name = "\(name)-\(i)"
-                WorkerThreads.lowerPriority()
+                if niceness > 0 { WorkerThreads.lowerPriority(to: niceness) }
                 self.serve()
             }
             thread.start()
@@ -80,7 +82,7 @@ public final class WorkerThreads: @unchecked Sendable {
     }
 
     /// On Linux the nice value belongs to the calling thread (`who` 0 of PRIO_PROCESS).
-    private static func lowerPriority() {
+    private static func lowerPriority(to niceness: Int32) {
         #if canImport(Glibc)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
         #endif
