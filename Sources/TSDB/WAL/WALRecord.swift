@@ -139,7 +139,7 @@ extension WALRecord {
         switch kind {
         case .series:
             var out: [(ref: SeriesRef, labels: Labels)] = []
-            out.reserveCapacity(Int(count))
+            out.reserveCapacity(min(Int(count), payload.count / 2))     // an entry takes 2 bytes at least
             for _ in 0..<count {
                 guard let ref = c.readUnsigned(), let n = c.readUnsigned(), n <= UInt64(c.remaining) else {
                     throw WALDecodeError(reason: "truncated series record")
@@ -156,7 +156,7 @@ extension WALRecord {
             return .series(out)
         case .samples:
             var out: [WALSample] = []
-            out.reserveCapacity(Int(count))
+            out.reserveCapacity(min(Int(count), payload.count / 10))    // a sample takes 10 bytes at least
             guard count == 0 || c.remaining > 0, let baseT = count == 0 ? 0 : c.readSigned() else {
                 throw WALDecodeError(reason: "truncated samples record")
             }
