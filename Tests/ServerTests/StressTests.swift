@@ -93,7 +93,12 @@ final class StressLog: Sendable {
         let compactor = Task {
             try await CompactionService(storage: server.server.storage, interval: .milliseconds(250), logger: logger).run()
         }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // One connection per task: AsyncHTTPClient's default of 8 per host would queue the
+        // other tasks, and a request queued longer than the connect timeout (10 s, reached
+        // under ThreadSanitizer) fails without reaching the server.
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = clients + 3
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let deadline = ContinuousClock.now + .seconds(Self.seconds)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await Self.writer(server, client, log, deadline, from: start) }
