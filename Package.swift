@@ -96,7 +96,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-        ], swiftSettings: strictSettings),
+        ], exclude: ["Fixtures"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB"], swiftSettings: strictSettings),
         .executableTarget(

@@ -50,7 +50,7 @@ import TSDB
         #expect(api.bodySizeLimit == 10 << 20 && api.tls.insecureSkipVerify)
         let t = try #require(api.targets().active.first)
         #expect(t.url == "https://api:443/custom?module=http_2xx")
-        #expect(t.authorization == "Basic dTpw")
+        #expect(try t.credentials.header() == "Basic dTpw")
         #expect(c.jobs[2].kubernetesSD.first?.namespaces == ["default"])
     }
 
@@ -62,7 +62,25 @@ import TSDB
         ("scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - {action: hashmod, target_label: x}\n", "scrape_configs[0].relabel_configs[0]"),
         ("scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 10s\n", "scrape_configs[0]"),
         ("scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [x]\n        labels: {1bad: v}\n", "scrape_configs[0].static_configs[0].labels.1bad"),
-        ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - role: node\n", "scrape_configs[0].kubernetes_sd_configs[0].role"),
+        ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - role: nodes\n", "scrape_configs[0].kubernetes_sd_configs[0].role"),
+        ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - {api_server: 'https://k'}\n", "scrape_configs[0].kubernetes_sd_configs[0]"),
+        ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - {role: pod, api_server: 'https://k', kubeconfig_file: k}\n",
+         "scrape_configs[0].kubernetes_sd_configs[0]"),
+        ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - {role: pod, authorization: {credentials: x}}\n",
+         "scrape_configs[0].kubernetes_sd_configs[0]"),
+        ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - {role: pod, api_server: 'https://k', namespaces: {own_namespace: true}}\n",
+         "scrape_configs[0].kubernetes_sd_configs[0].namespaces"),
+        ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - {role: pod, selectors: [{role: node, label: a=b}]}\n",
+         "scrape_configs[0].kubernetes_sd_configs[0].selectors[0]"),
+        ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - {role: endpoints, selectors: [{role: pod}, {role: pod}]}\n",
+         "scrape_configs[0].kubernetes_sd_configs[0].selectors[1]"),
+        ("scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs:\n      - {role: pod, attach_metadata: {nodes: true}}\n",
+         "scrape_configs[0].kubernetes_sd_configs[0].attach_metadata.nodes"),
+        ("scrape_configs:\n  - job_name: a\n    bearer_token: x\n    bearer_token_file: y\n", "scrape_configs[0]"),
+        ("scrape_configs:\n  - job_name: a\n    bearer_token: x\n    authorization: {credentials: y}\n", "scrape_configs[0]"),
+        ("scrape_configs:\n  - job_name: a\n    basic_auth: {username: u}\n    authorization: {credentials: y}\n", "scrape_configs[0]"),
+        ("scrape_configs:\n  - job_name: a\n    authorization: {type: Basic, credentials: y}\n", "scrape_configs[0].authorization.type"),
+        ("scrape_configs:\n  - job_name: a\n    tls_config: {cert_file: c}\n", "scrape_configs[0].tls_config"),
         ("foo: bar\n", "foo"),
         // Values that overflow 64 bits are refused, not trapped on.
         ("global:\n  scrape_interval: 9999999999999999999y\n", "global.scrape_interval"),
@@ -91,5 +109,39 @@ import TSDB
         #expect(targets.map(\.url) == ["http://x:1/metrics", "http://y:2/metrics", "http://z:3/metrics"])
         #expect(targets[0].labels["team"] == "a")
         #expect(c.jobs[0].targets().active[0].discoveredLabels["__meta_filepath"] == dir + "/a.json")
+    }
+
+    /// Every field of kubernetes_sd_configs is read, and the roles Prometheus' charts use load.
+    @Test func kubernetesSDConfigFields() throws {
+        let c = try PrometheusConfig.parse("""
+        scrape_configs:
+          - job_name: k
+            bearer_token: scrape-secret
+            kubernetes_sd_configs:
+              - role: endpointslice
+                api_server: https://10.0.0.1:6443
+                authorization: {type: Bearer, credentials_file: /var/run/token}
+                tls_config: {ca_file: /ca.crt, server_name: kubernetes.default.svc, insecure_skip_verify: false}
+                follow_redirects: false
+                namespaces: {names: [a, b]}
+                selectors: [{role: pod, label: "app=web", field: "status.phase=Running"}, {role: endpointslice, label: "x=y"}]
+                attach_metadata: {node: true}
+              - role: node
+              - {role: ingress, kubeconfig_file: /kube/config}
+              - role: service
+                basic_auth: {username: u, password: p}
+                api_server: http://127.0.0.1:8001
+        """)
+        let sd = c.jobs[0].kubernetesSD
+        #expect(sd.map(\.role) == [.endpointslice, .node, .ingress, .service])
+        #expect(sd[0].apiServer == "https://10.0.0.1:6443" && sd[0].namespaces == ["a", "b"] && sd[0].attachNodeMetadata)
+        #expect(sd[0].http.credentials == .authorization(type: "Bearer", credentials: .file("/var/run/token")))
+        #expect(sd[0].http.tls.serverName == "kubernetes.default.svc" && !sd[0].http.followRedirects)
+        #expect(sd[0].selector(for: .pod)?.field == "status.phase=Running" && sd[0].selector(for: .endpointslice)?.label == "x=y")
+        #expect(sd[2].kubeconfigFile == "/kube/config")
+        #expect(sd[3].http.credentials == .basic(username: "u", password: .inline("p")))
+        // The scrape job's credentials stay the job's.
+        #expect(c.jobs[0].http.credentials == .authorization(type: "Bearer", credentials: .inline("scrape-secret")))
+        #expect(sd.allSatisfy { $0.http.credentials != c.jobs[0].http.credentials })
     }
 }

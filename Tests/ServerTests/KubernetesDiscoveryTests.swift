@@ -1,169 +1,293 @@
-import AsyncHTTPClient
 import Foundation
-import Hummingbird
 import Logging
 import Synchronization
 import Testing
 @testable import Scrape
 import TSDB
 
-/// A loopback Kubernetes API server: PodList answers and watch streams in the real JSON shapes.
-final class FakeKubernetes: Sendable {
-    final class Script: Sendable {
-        let lists = Locked<[String]>([])
-        let watches = Locked<[String]>([])
-        let requests = Locked<[String]>([])
+/// A directory for one test (token, namespace, kubeconfig files) and the test CA with the API
+/// server's certificates, made once per test process (key generation is not free).
+struct KubeFixture {
+    let dir: String
+    let certificates: String
+    var token: String { dir + "/token" }
+    var ca: String { certificates + "/ca.crt" }
+
+    init() async throws {
+        certificates = try await TestCA.shared.directory()
+        dir = NSTemporaryDirectory() + "sextant-kube-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: certificates + "/ca.crt", toPath: dir + "/ca.crt")
     }
 
-    let script = Script()
-    let task: Task<Void, any Error>
-    let port: Int
+    func write(_ text: String, to name: String) throws {
+        try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+    }
 
-    init() async {
-        let script = self.script
-        let router = Router()
-        router.get("/api/v1/namespaces/default/pods") { request, _ -> Response in
-            script.requests.withLock { $0.append(request.uri.description) }
-            let isWatch = request.uri.queryParameters["watch"] == "1"
-            let body = isWatch ? script.watches.withLock { q in q.isEmpty ? nil : q.removeFirst() }
-                               : script.lists.withLock { q in q.isEmpty ? nil : q.removeFirst() }
-            guard let body else {
-                // Nothing more scripted: hold the watch open briefly, then end it.
-                try await Task.sleep(for: .milliseconds(200))
-                return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "")))
-            }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    func remove() { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// A server whose certificate names 127.0.0.1 (or, `named`, only kubernetes.default.svc).
+    func server(named: Bool = false) async throws -> FakeKubeAPIServer {
+        let name = named ? "named" : "server"
+        return try await FakeKubeAPIServer(certificate: "\(certificates)/\(name).crt", key: "\(certificates)/\(name).key")
+    }
+
+    /// Short timings, so watches expire and backoffs end within a test.
+    static var timing: InformerTiming {
+        var t = InformerTiming()
+        t.pageSize = 10
+        t.watchTimeoutSeconds = 2...3
+        t.initialBackoff = .milliseconds(50)
+        t.maxBackoff = .milliseconds(400)
+        return t
+    }
+}
+
+/// The test CA, made once per test process on a thread of its own: openssl runs as a child
+/// process, and waiting for one blocks the waiting thread, which must not be one of the two
+/// threads Swift's task executor has on this machine (a second test waiting for the first
+/// would block the other, and with them every task in the process).
+actor TestCA {
+    static let shared = TestCA()
+    private var made: Task<String, any Error>?
+
+    func directory() async throws -> String {
+        if let made { return try await made.value }
+        let task = Task<String, any Error> {
+            let dir = NSTemporaryDirectory() + "sextant-kube-ca-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try await offThePool { try makeTestCA(in: dir) }
+            return dir
         }
-        (task, port) = await startLoopback(router)
+        made = task
+        return try await task.value
+    }
+}
+
+/// Runs blocking work on a thread of its own and waits for it without blocking a task thread.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// Polls `condition` every 20 ms for up to `seconds`.
+func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
+    let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    while ContinuousClock.now < end {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
+
+/// Collects what a provider sends, as the discovery manager would hold it: groups by source.
+final class GroupSink: Sendable {
+    let groups = Mutex<[String: [Labels]]>([:])
+    let sends = Atomic<Int>(0)
+
+    func receive(_ update: [TargetGroup]) {
+        sends.add(1, ordering: .relaxed)
+        groups.withLock { g in for u in update { g[u.source] = u.targets.isEmpty ? nil : u.targets } }
     }
 
-    static func pod(_ name: String, ip: String?, version: String, ready: Bool = true, ports: [(String, Int)] = [("http", 8080)],
-                    labels: [String: String] = ["app": "web", "app.kubernetes.io/name": "shop"]) -> String {
-        let portJSON = ports.map { #"{"name":"\#($0.0)","containerPort":\#($0.1),"protocol":"TCP"}"# }.joined(separator: ",")
-        let labelJSON = labels.map { #""\#($0.key)":"\#($0.value)""# }.joined(separator: ",")
-        let status = ip.map { #""podIP":"\#($0)","hostIP":"10.0.0.1","# } ?? ""
-        return #"""
-        {"kind":"Pod","apiVersion":"v1","metadata":{"name":"\#(name)","namespace":"default","uid":"uid-\#(name)","resourceVersion":"\#(version)","labels":{\#(labelJSON)},"annotations":{"prometheus.io/scrape":"true","prometheus.io/port":"8080"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-5d9","uid":"rs1","controller":true}]},"spec":{"nodeName":"node-1","containers":[{"name":"main","image":"web:1.0","ports":[\#(portJSON)]}]},"status":{\#(status)"phase":"Running","conditions":[{"type":"Ready","status":"\#(ready ? "True" : "False")"}]}}
-        """#
-    }
-
-    func stop() { task.cancel() }
+    var targets: [Labels] { groups.withLock { g in g.keys.sorted().flatMap { g[$0] ?? [] } } }
+    func names(_ label: String = "__meta_kubernetes_pod_name") -> Set<String> { Set(targets.compactMap { $0[label] }) }
 }
 
 @Suite(.serialized) struct KubernetesDiscoveryTests {
-    @Test func listWatchAndRelistAfterGone() async throws {
-        let api = await FakeKubernetes()
+    /// The scenario of a real cluster: TLS with the cluster's CA, a bearer token from a file
+    /// that rotates, small list pages, watches the server ends, pods that churn while their
+    /// targets are scraped, and 410 Gone both as a watch event and as a status. Every request
+    /// carries a valid token of discovery's own, never the scrape job's.
+    @Test func tokenTLSPagingChurnRotationAndGone() async throws {
+        let fx = try await KubeFixture()
+        defer { fx.remove() }
+        try fx.write("tok-1\n", to: "token")
+        let api = try await fx.server()
         defer { api.stop() }
-        let podA = FakeKubernetes.pod("web-a", ip: "10.1.0.5", version: "11", ports: [("http", 8080), ("metrics", 9090)])
-        let pending = FakeKubernetes.pod("web-b", ip: nil, version: "12")
-        api.script.lists.withLock {
-            $0 = [#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"100"},"items":[\#(podA),\#(pending)]}"#,
-                  #"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"300"},"items":[\#(FakeKubernetes.pod("web-c", ip: "10.1.0.9", version: "301"))]}"#]
-        }
-        let running = FakeKubernetes.pod("web-b", ip: "10.1.0.7", version: "101", ready: false)
-        let noPorts = FakeKubernetes.pod("batch", ip: "10.1.0.8", version: "102", ports: [])
-        api.script.watches.withLock {
-            $0 = ["{\"type\":\"MODIFIED\",\"object\":\(running)}\n{\"type\":\"ADDED\",\"object\":\(noPorts)}\n{\"type\":\"DELETED\",\"object\":\(podA)}\n",
-                  #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too old resource version","reason":"Expired","code":410}}"# + "\n"]
-        }
-        let updates = Locked<[[Labels]]>([])
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        api.allow("tok-1")
+        let metrics = await FakeTarget()
+        defer { metrics.stop() }
+        metrics.set("app_up 1\n")
+        for i in 0..<25 { api.put("api/v1/pods", FakeKubeAPIServer.pod(String(format: "web-%02d", i), ip: "127.0.0.1", ports: [("http", metrics.port)])) }
+        api.put("api/v1/pods", FakeKubeAPIServer.pod("other", ip: "127.0.0.1", labels: ["app": "db"]))
+
         let config = try PrometheusConfig.parse("""
+        global: {scrape_interval: 1s, scrape_timeout: 1s}
         scrape_configs:
           - job_name: pods
+            bearer_token: scrape-secret
             kubernetes_sd_configs:
               - role: pod
-                api_server: http://127.0.0.1:\(api.port)
+                api_server: https://127.0.0.1:\(api.port)
+                authorization: {credentials_file: \(fx.token)}
+                tls_config: {ca_file: \(fx.ca)}
                 namespaces: {names: [default]}
                 selectors: [{role: pod, label: "app=web"}]
+            relabel_configs:
+              - {source_labels: [__meta_kubernetes_pod_name], target_label: pod}
+              - {source_labels: [__meta_kubernetes_pod_ready], target_label: ready}
         """)
-        let endpoint = try #require(KubernetesPodDiscovery.endpoint(for: config.jobs[0].kubernetesSD[0], authorization: "Bearer t0k"))
-        let discovery = KubernetesPodDiscovery(endpoint: endpoint, client: client, logger: Logger(label: "test")) { targets in
-            updates.withLock { $0.append(targets) }
-        }
-        let task = Task { await discovery.run() }
-        for _ in 0..<300 where updates.withLock({ $0.last?.contains { $0["__meta_kubernetes_pod_name"] == "web-c" } ?? false }) == false {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        task.cancel()
-        _ = await task.value
-        try await client.shutdown()
-        let seen = updates.withLock { $0 }
-
-        // After the first list: two targets of web-a (one per port), nothing for the pod without an IP.
-        let first = try #require(seen.first)
-        #expect(first.map { $0["__address__"] } == ["10.1.0.5:8080", "10.1.0.5:9090"])
-        let a = first[0]
-        #expect(a["__meta_kubernetes_namespace"] == "default" && a["__meta_kubernetes_pod_name"] == "web-a")
-        #expect(a["__meta_kubernetes_pod_ip"] == "10.1.0.5" && a["__meta_kubernetes_pod_uid"] == "uid-web-a")
-        #expect(a["__meta_kubernetes_pod_node_name"] == "node-1" && a["__meta_kubernetes_pod_host_ip"] == "10.0.0.1")
-        #expect(a["__meta_kubernetes_pod_ready"] == "true" && a["__meta_kubernetes_pod_phase"] == "Running")
-        #expect(a["__meta_kubernetes_pod_label_app_kubernetes_io_name"] == "shop")
-        #expect(a["__meta_kubernetes_pod_labelpresent_app"] == "true")
-        #expect(a["__meta_kubernetes_pod_annotation_prometheus_io_scrape"] == "true")
-        #expect(a["__meta_kubernetes_pod_annotationpresent_prometheus_io_port"] == "true")
-        #expect(a["__meta_kubernetes_pod_container_name"] == "main" && a["__meta_kubernetes_pod_container_image"] == "web:1.0")
-        #expect(a["__meta_kubernetes_pod_container_port_name"] == "http" && a["__meta_kubernetes_pod_container_port_number"] == "8080")
-        #expect(a["__meta_kubernetes_pod_container_port_protocol"] == "TCP" && a["__meta_kubernetes_pod_container_init"] == "false")
-        #expect(a["__meta_kubernetes_pod_controller_kind"] == "ReplicaSet" && a["__meta_kubernetes_pod_controller_name"] == "web-5d9")
-
-        // The watch: web-b got its IP (not ready), batch has no ports (one target at the pod IP), web-a went away.
-        let afterWatch = try #require(seen.first { u in u.contains { $0["__meta_kubernetes_pod_name"] == "batch" } && !u.contains { $0["__meta_kubernetes_pod_name"] == "web-a" } })
-        let b = try #require(afterWatch.first { $0["__meta_kubernetes_pod_name"] == "web-b" })
-        #expect(b["__address__"] == "10.1.0.7:8080" && b["__meta_kubernetes_pod_ready"] == "false")
-        #expect(afterWatch.first { $0["__meta_kubernetes_pod_name"] == "batch" }?["__address__"] == "10.1.0.8")
-
-        // 410 Gone: listed again, and the new list replaced everything.
-        let last = try #require(seen.last)
-        #expect(last.map { $0["__meta_kubernetes_pod_name"] } == ["web-c"])
-        let requests = api.script.requests.withLock { $0 }
-        #expect(requests.contains { $0.contains("watch=1") && $0.contains("resourceVersion=100") })
-        #expect(requests.first?.contains("labelSelector=app%3Dweb") == true)
-    }
-
-    @Test func inClusterSettingsComeFromTheEnvironment() throws {
-        let dir = NSTemporaryDirectory() + "sextant-sa-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try "tok\n".write(toFile: dir + "/token", atomically: true, encoding: .utf8)
-        try "monitoring\n".write(toFile: dir + "/namespace", atomically: true, encoding: .utf8)
-        var c = KubernetesSDConfig()
-        c.ownNamespace = true
-        let e = try #require(KubernetesPodDiscovery.endpoint(for: c, authorization: nil,
-                                                             environment: ["KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"],
-                                                             serviceAccount: dir))
-        #expect(e.apiServer == "https://10.96.0.1:443" && e.authorization == "Bearer tok" && e.namespaces == ["monitoring"])
-        #expect(KubernetesPodDiscovery.endpoint(for: KubernetesSDConfig(), authorization: nil, environment: [:], serviceAccount: dir) == nil)
-    }
-}
-
-@Suite(.serialized) struct ReadmeKubernetesExampleTests {
-    /// The annotation-driven configuration in README.md, as written (with an api_server added,
-    /// since the test runs outside a cluster), against pods from a fake API server.
-    @Test func readmeExampleWorksAsWritten() async throws {
-        let readme = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md").path, encoding: .utf8)
-        let start = try #require(readme.range(of: "<!-- kubernetes-example -->\n```yaml\n"))
-        let end = try #require(readme.range(of: "```\n<!-- /kubernetes-example -->"))
-        var yaml = String(readme[start.upperBound..<end.lowerBound])
-        let api = await FakeKubernetes()
-        defer { api.stop() }
-        yaml = yaml.replacingOccurrences(of: "      - role: pod\n", with: "      - role: pod\n        api_server: http://127.0.0.1:\(api.port)\n        namespaces: {names: [default]}\n")
-        let annotated = FakeKubernetes.pod("web-a", ip: "10.1.0.5", version: "1", ports: [("http", 8080), ("admin", 7070)])
-        let plain = FakeKubernetes.pod("other", ip: "10.1.0.6", version: "2").replacingOccurrences(of: #""prometheus.io/scrape":"true","#, with: "")
-        api.script.lists.withLock { $0 = [#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5"},"items":[\#(annotated),\#(plain)]}"#] }
-        let config = try PrometheusConfig.parse(yaml)
-        let manager = ScrapeManager(storage: Head(), logger: Logger(label: "test"))
-        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"))
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"), timing: KubeFixture.timing)
         discovery.apply(config)
-        for _ in 0..<500 where manager.active.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        func pods() -> Set<String> { Set(manager.active.compactMap { $0.target.labels["pod"] }) }
+
+        // Listed in pages of 10; the selector kept the db pod out; scrapes run.
+        #expect(await eventually { pods().count == 25 })
+        #expect(!pods().contains("other"))
+        let lists = api.requests.filter { $0.query["watch"] == nil }
+        #expect(lists.count >= 3 && lists.allSatisfy { $0.query["limit"] == "10" && $0.query["labelSelector"] == "app=web" })
+        #expect(lists.contains { $0.query["continue"] != nil })
+        #expect(await eventually { manager.active.contains { $0.health.health == "up" } })
+
+        // Churn while scraping: added, deleted and changed pods reach the scrape manager.
+        api.put("api/v1/pods", FakeKubeAPIServer.pod("web-25", ip: "127.0.0.1", ports: [("http", metrics.port)]))
+        api.delete("api/v1/pods", namespace: "default", name: "web-00")
+        api.put("api/v1/pods", FakeKubeAPIServer.pod("web-01", ip: "127.0.0.1", ports: [("http", metrics.port)], ready: false))
+        api.put("api/v1/pods", FakeKubeAPIServer.pod("web-03", ip: nil))
+        #expect(await eventually { pods().contains("web-25") && !pods().contains("web-00") && !pods().contains("web-03") })
+        #expect(await eventually { manager.active.contains { $0.target.labels["pod"] == "web-01" && $0.target.labels["ready"] == "false" } })
+
+        // Watches the server ended were resumed from their last version, not listed again.
+        #expect(await eventually { api.requests.filter { $0.query["watch"] == "1" }.count >= 3 })
+        let watches = api.requests.filter { $0.query["watch"] == "1" }
+        #expect(watches.allSatisfy { $0.query["allowWatchBookmarks"] == "true" && $0.query["timeoutSeconds"] != nil })
+        #expect(api.requests.filter { $0.query["watch"] == nil && $0.query["continue"] == nil }.count == 1)
+
+        // The token rotates: the file changes and the next request sends the new one.
+        api.allow("tok-2")
+        try fx.write("tok-2\n", to: "token")
+        api.endWatches()
+        #expect(await eventually { api.requests.contains { $0.authorization == "Bearer tok-2" } })
+        api.revoke("tok-1")
+        api.put("api/v1/pods", FakeKubeAPIServer.pod("web-26", ip: "127.0.0.1", ports: [("http", metrics.port)]))
+        #expect(await eventually { pods().contains("web-26") })
+
+        // 410 as a watch ERROR event: history compacted while a pod went away unannounced;
+        // only a new list can show it.
+        let listsBefore = api.requests.filter { $0.query["watch"] == nil && $0.query["continue"] == nil }.count
+        api.delete("api/v1/pods", namespace: "default", name: "web-02", silently: true)
+        api.compact()
+        #expect(await eventually { !pods().contains("web-02") })
+        #expect(api.requests.filter { $0.query["watch"] == nil && $0.query["continue"] == nil }.count > listsBefore)
+
+        // 410 as the watch request's status.
+        api.state.withLock { $0.goneAsStatus = true }
+        api.delete("api/v1/pods", namespace: "default", name: "web-04", silently: true)
+        api.compact()
+        #expect(await eventually { !pods().contains("web-04") })
+        #expect(pods().count == 23)
+
         discovery.stop()
-        let targets = manager.active.map(\.target)
-        // Only the annotated pod, both its ports rewritten to the annotated one.
-        #expect(Set(targets.map(\.url)) == ["http://10.1.0.5:8080/metrics"])
-        let t = try #require(targets.first)
-        #expect(t.labels["namespace"] == "default" && t.labels["pod"] == "web-a" && t.labels["app"] == "web")
-        #expect(t.labels["job"] == "kubernetes-pods" && t.labels["instance"] == "10.1.0.5:8080")
         await manager.shutdown()
+        let seen = api.requests
+        #expect(seen.allSatisfy { $0.authorization == "Bearer tok-1" || $0.authorization == "Bearer tok-2" })
+        #expect(seen.allSatisfy { $0.status == 200 || $0.status == 410 }, "\(seen.filter { $0.status != 200 }.map { "\($0.status) \($0.path)" })")
+    }
+
+    /// A token for one namespace: that namespace is discovered; the other answers 403 and is
+    /// retried with backoff, not in a loop.
+    @Test func namespaceScopedToken() async throws {
+        let fx = try await KubeFixture()
+        defer { fx.remove() }
+        try fx.write("team-a-token", to: "token")
+        let api = try await fx.server()
+        defer { api.stop() }
+        api.allow("team-a-token", namespaces: ["team-a"])
+        api.put("api/v1/pods", FakeKubeAPIServer.pod("a1", namespace: "team-a", ip: "10.1.0.1"))
+        api.put("api/v1/pods", FakeKubeAPIServer.pod("b1", namespace: "team-b", ip: "10.2.0.1"))
+        var sd = KubernetesSDConfig()
+        sd.apiServer = "https://127.0.0.1:\(api.port)"
+        sd.namespaces = ["team-a", "team-b"]
+        sd.http.credentials = .authorization(type: "Bearer", credentials: .file(fx.token))
+        sd.http.tls.caFile = fx.ca
+        let sink = GroupSink()
+        let task = Task { await KubernetesDiscovery(config: sd, timing: KubeFixture.timing, logger: Logger(label: "test")).run(sink.receive) }
+        #expect(await eventually { sink.names() == ["a1"] })
+        try await Task.sleep(for: .seconds(2))
+        task.cancel()
+        await task.value
+        let teamB = api.requests.filter { $0.path.contains("/team-b/") }
+        #expect(teamB.allSatisfy { $0.status == 403 })
+        // Backoff from 50 ms doubling to 400 ms (plus jitter): a handful of tries, not hundreds.
+        #expect(teamB.count >= 2 && teamB.count <= 15, "\(teamB.count) requests")
+        #expect(sink.names() == ["a1"])
+    }
+
+    /// In a pod: the API server from KUBERNETES_SERVICE_HOST/PORT, the service account's token,
+    /// CA and namespace (own_namespace).
+    @Test func inClusterServiceAccount() async throws {
+        let fx = try await KubeFixture()
+        defer { fx.remove() }
+        try fx.write("sa-token\n", to: "token")
+        try fx.write("monitoring", to: "namespace")
+        let api = try await fx.server()
+        defer { api.stop() }
+        api.allow("sa-token")
+        api.put("api/v1/pods", FakeKubeAPIServer.pod("mine", namespace: "monitoring", ip: "10.1.0.1"))
+        api.put("api/v1/pods", FakeKubeAPIServer.pod("theirs", namespace: "default", ip: "10.1.0.2"))
+        var sd = KubernetesSDConfig()
+        sd.ownNamespace = true
+        let sink = GroupSink()
+        var discovery = KubernetesDiscovery(config: sd, timing: KubeFixture.timing, logger: Logger(label: "test"))
+        discovery.environment = ["KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": String(api.port)]
+        discovery.serviceAccount = fx.dir
+        let run = discovery
+        let task = Task { await run.run(sink.receive) }
+        #expect(await eventually { sink.names() == ["mine"] })
+        task.cancel()
+        await task.value
+        #expect(api.requests.allSatisfy { $0.authorization == "Bearer sa-token" && $0.path.hasPrefix("/api/v1/namespaces/monitoring/") })
+    }
+
+    /// TLS settings: the CA is required to trust the server, `server_name` names the
+    /// certificate's name when the address is not it, `insecure_skip_verify` skips the check;
+    /// a kubeconfig file with inline CA data and a token works the same.
+    @Test func tlsSettingsAndKubeconfig() async throws {
+        let fx = try await KubeFixture()
+        defer { fx.remove() }
+        let api = try await fx.server()
+        defer { api.stop() }
+        let named = try await fx.server(named: true)
+        defer { named.stop() }
+        for server in [api, named] {
+            server.allow("t")
+            server.put("api/v1/pods", FakeKubeAPIServer.pod("p", ip: "10.1.0.1"))
+        }
+        func discovers(_ server: FakeKubeAPIServer, _ configure: (inout KubernetesSDConfig) -> Void) async -> Bool {
+            var sd = KubernetesSDConfig()
+            sd.apiServer = "https://127.0.0.1:\(server.port)"
+            sd.http.credentials = .authorization(type: "Bearer", credentials: .inline("t"))
+            configure(&sd)
+            let sink = GroupSink()
+            let discovery = KubernetesDiscovery(config: sd, timing: KubeFixture.timing, logger: Logger(label: "test"))
+            let task = Task { await discovery.run(sink.receive) }
+            let found = await eventually(3) { sink.names() == ["p"] }
+            task.cancel()
+            await task.value
+            return found
+        }
+        #expect(await discovers(api) { $0.http.tls.caFile = fx.ca })
+        #expect(await discovers(api) { $0.http.tls.insecureSkipVerify = true })
+        #expect(!(await discovers(api) { _ in }))
+        #expect(await discovers(named) { $0.http.tls.caFile = fx.ca; $0.http.tls.serverName = "kubernetes.default.svc" })
+        let verified = named.requests.count
+        #expect(!(await discovers(named) { $0.http.tls.caFile = fx.ca }))
+        #expect(!(await discovers(named) { $0.http.tls.caFile = fx.ca; $0.http.tls.serverName = "wrong.example" }))
+        #expect(named.requests.count == verified, "an unverified server got requests")
+
+        let caData = try Data(contentsOf: URL(fileURLWithPath: fx.ca)).base64EncodedString()
+        try fx.write("""
+        apiVersion: v1
+        kind: Config
+        current-context: test
+        contexts: [{name: test, context: {cluster: c, user: u, namespace: default}}]
+        clusters: [{name: c, cluster: {server: "https://127.0.0.1:\(api.port)", certificate-authority-data: \(caData)}}]
+        users: [{name: u, user: {token: t}}]
+        """, to: "kubeconfig")
+        #expect(await discovers(api) { $0.apiServer = nil; $0.http = HTTPClientSettings(); $0.kubeconfigFile = fx.dir + "/kubeconfig" })
     }
 }

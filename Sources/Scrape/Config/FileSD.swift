@@ -6,20 +6,25 @@ import Yams
 /// with `__meta_filepath`.
 public enum FileSD {
     public static func read(_ patterns: [String]) -> [Labels] {
-        var out: [Labels] = []
+        groups(patterns).flatMap(\.targets)
+    }
+
+    /// One group per entry of each matching file (source `<path>:<index>`).
+    public static func groups(_ patterns: [String]) -> [TargetGroup] {
+        var out: [TargetGroup] = []
         for pattern in patterns {
             for file in expand(pattern) {
                 guard let text = try? String(contentsOfFile: file, encoding: .utf8),
                       let groups = try? Yams.load(yaml: text) as? [[String: Any]] else { continue }
-                for g in groups {
+                for (i, g) in groups.enumerated() {
                     let targets = (g["targets"] as? [Any])?.compactMap { $0 as? String } ?? []
                     var base: [String: String] = ["__meta_filepath": file]
                     for (k, v) in (g["labels"] as? [String: Any]) ?? [:] { base[k] = "\(v)" }
-                    for t in targets {
+                    out.append(TargetGroup(source: "\(file):\(i)", targets: targets.map { t in
                         var l = base
                         l["__address__"] = t
-                        out.append(Labels(l))
-                    }
+                        return Labels(l)
+                    }))
                 }
             }
         }
@@ -46,5 +51,33 @@ public enum FileSD {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir)) ?? []
         return files.filter { $0.hasPrefix(parts[0]) && (parts.count < 2 || $0.hasSuffix(parts[1])) }
             .sorted().map { (dir.isEmpty ? "" : dir + "/") + $0 }
+    }
+}
+
+/// A `file_sd_configs` entry as a provider: its files re-read when their modification times
+/// change (checked every second) and at every refresh interval; groups of a file that went
+/// away are reported empty.
+struct FileDiscovery: DiscoveryProvider {
+    let files: [String]
+    let refreshInterval: Int64
+    /// What the manager already read (it reads the files when a configuration is applied).
+    let initial: [TargetGroup]
+
+    func run(_ send: @escaping @Sendable ([TargetGroup]) -> Void) async {
+        var stamps = FileSD.modificationTimes(files)
+        var known = Set(initial.map(\.source))
+        var sinceRefresh: Int64 = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            sinceRefresh += 1000
+            let now = FileSD.modificationTimes(files)
+            guard now != stamps || sinceRefresh >= refreshInterval else { continue }
+            stamps = now
+            sinceRefresh = 0
+            let groups = FileSD.groups(files)
+            let sources = Set(groups.map(\.source))
+            send(groups + known.subtracting(sources).map { TargetGroup(source: $0, targets: []) })
+            known = sources
+        }
     }
 }

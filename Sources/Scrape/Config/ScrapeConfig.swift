@@ -70,22 +70,19 @@ public struct ScrapeJob: Sendable {
     public var labelValueLengthLimit = 0
     public var targetLimit = 0
     public var bodySizeLimit = 0
-    public var basicAuth: (username: String, password: String)?
-    public var authorization: (type: String, credentials: String)?
-    public var tls = TLSSettings()
+    /// Credentials, TLS and redirects for the scrape requests.
+    public var http = HTTPClientSettings()
+    public var tls: ScrapeTLS { http.tls }
     public var staticConfigs: [(targets: [String], labels: Labels)] = []
     public var fileSD: [(files: [String], refreshInterval: Int64)] = []
     public var kubernetesSD: [KubernetesSDConfig] = []
     public var relabel: [RelabelConfig] = []
     public var metricRelabel: [RelabelConfig] = []
 
-    public typealias TLSSettings = ScrapeTLS
-
     static let keys = ["job_name", "scrape_interval", "scrape_timeout", "metrics_path", "scheme", "params", "honor_labels",
                        "honor_timestamps", "sample_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
-                       "target_limit", "body_size_limit", "basic_auth", "authorization", "bearer_token_file", "bearer_token",
-                       "tls_config", "static_configs", "file_sd_configs", "kubernetes_sd_configs", "relabel_configs",
-                       "metric_relabel_configs"]
+                       "target_limit", "body_size_limit", "static_configs", "file_sd_configs", "kubernetes_sd_configs", "relabel_configs",
+                       "metric_relabel_configs"] + HTTPClientSettings.keys
 
     static func parse(_ node: Node, global: PrometheusConfig) throws(ConfigError) -> ScrapeJob {
         let m = try node.map(keys)
@@ -109,28 +106,7 @@ public struct ScrapeJob: Sendable {
         job.labelValueLengthLimit = try m["label_value_length_limit"]?.int() ?? 0
         job.targetLimit = try m["target_limit"]?.int() ?? 0
         job.bodySizeLimit = try m["body_size_limit"]?.bytes() ?? 0
-        if let b = m["basic_auth"] {
-            let bm = try b.map(["username", "password", "password_file"])
-            var password = try bm["password"]?.string() ?? ""
-            if let f = try bm["password_file"]?.string() { password = try readSecret(f, bm["password_file"] ?? b) }
-            job.basicAuth = (try bm["username"]?.string() ?? "", password)
-        }
-        if let a = m["authorization"] {
-            let am = try a.map(["type", "credentials", "credentials_file"])
-            var credentials = try am["credentials"]?.string() ?? ""
-            if let f = try am["credentials_file"]?.string() { credentials = try readSecret(f, am["credentials_file"] ?? a) }
-            job.authorization = (try am["type"]?.string() ?? "Bearer", credentials)
-        }
-        if let t = m["bearer_token"] { job.authorization = ("Bearer", try t.string()) }
-        if let f = m["bearer_token_file"] { job.authorization = ("Bearer", try readSecret(try f.string(), f)) }
-        if let t = m["tls_config"] {
-            let tm = try t.map(["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"])
-            job.tls.caFile = try tm["ca_file"]?.string()
-            job.tls.certFile = try tm["cert_file"]?.string()
-            job.tls.keyFile = try tm["key_file"]?.string()
-            job.tls.serverName = try tm["server_name"]?.string()
-            job.tls.insecureSkipVerify = try tm["insecure_skip_verify"]?.bool() ?? false
-        }
+        job.http = try HTTPClientSettings.parse(m, node)
         for s in try m["static_configs"]?.list() ?? [] {
             let sm = try s.map(["targets", "labels"])
             let targets = try (sm["targets"]?.list() ?? []).map { (x) throws(ConfigError) in try x.string() }
@@ -145,12 +121,6 @@ public struct ScrapeJob: Sendable {
         job.relabel = try (m["relabel_configs"]?.list() ?? []).map { (n) throws(ConfigError) in try relabelConfig(n) }
         job.metricRelabel = try (m["metric_relabel_configs"]?.list() ?? []).map { (n) throws(ConfigError) in try relabelConfig(n) }
         return job
-    }
-
-    static func readSecret(_ path: String, _ node: Node) throws(ConfigError) -> String {
-        do { return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
-            throw node.error("cannot read \(path)")
-        }
     }
 
     static func relabelConfig(_ node: Node) throws(ConfigError) -> RelabelConfig {
@@ -173,10 +143,17 @@ public struct ScrapeJob: Sendable {
     }
 
     /// The scrape targets of this job: discovered label sets through relabeling; also the
-    /// label sets relabeling dropped.
+    /// label sets relabeling dropped. Over the target limit, no target is active.
     public func targets(extra: [Labels] = []) -> (active: [ScrapeTarget], dropped: [Labels]) {
+        let r = relabeled(discoveredTargets() + extra)
+        if targetLimit > 0 && r.active.count > targetLimit { return ([], r.dropped) }
+        return r
+    }
+
+    /// Discovered label sets through this job's relabeling, with its scrape settings.
+    public func relabeled(_ discovered: [Labels]) -> (active: [ScrapeTarget], dropped: [Labels]) {
         var active: [ScrapeTarget] = [], dropped: [Labels] = []
-        for d in discoveredTargets() + extra {
+        for d in discovered {
             guard var t = ScrapeTarget.make(discovered: d, job: name, scheme: scheme, metricsPath: metricsPath, params: params,
                                             interval: interval, timeout: timeout, relabel: relabel) else {
                 dropped.append(d)
@@ -191,25 +168,22 @@ public struct ScrapeJob: Sendable {
             t.labelNameLengthLimit = labelNameLengthLimit
             t.labelValueLengthLimit = labelValueLengthLimit
             t.metricRelabel = metricRelabel
-            if let (user, password) = basicAuth {
-                t.authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
-            } else if let (type, credentials) = authorization {
-                t.authorization = "\(type) \(credentials)"
-            }
+            t.credentials = http.credentials
             active.append(t)
         }
-        if targetLimit > 0 && active.count > targetLimit { return ([], dropped) }
         return (active, dropped)
+    }
+
+    /// The static targets, one group per `static_configs` entry.
+    public var staticGroups: [TargetGroup] {
+        staticConfigs.enumerated().map { i, config in
+            TargetGroup(source: String(i), targets: config.targets.map { config.labels.setting("__address__", to: $0) })
+        }
     }
 
     /// The targets of the static and file configurations (before relabeling), as label sets.
     public func discoveredTargets() -> [Labels] {
-        var out: [Labels] = []
-        for (targets, labels) in staticConfigs {
-            for t in targets { out.append(labels.setting("__address__", to: t)) }
-        }
-        for (files, _) in fileSD { out.append(contentsOf: FileSD.read(files)) }
-        return out
+        staticGroups.flatMap(\.targets) + fileSD.flatMap { FileSD.read($0.files) }
     }
 }
 

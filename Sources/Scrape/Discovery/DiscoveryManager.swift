@@ -3,87 +3,185 @@ import Logging
 import Synchronization
 import TSDB
 
-/// Turns a configuration into scrape targets and keeps them current: static targets at
-/// once, files re-read every refresh interval, Kubernetes pods as their watch reports.
-/// Every change recomputes the target set and hands it to the scrape manager.
+/// Turns a configuration into scrape targets and keeps them current. Static targets are
+/// groups of their own; file and Kubernetes discovery run as providers that report the groups
+/// that changed. A change relabels only the groups it names and hands the scrape manager the
+/// targets that came and went, so an event costs what its object costs, not what all targets
+/// cost. A new configuration keeps the providers whose settings did not change (and what they
+/// found), and recomputes every job's targets once.
 public final class DiscoveryManager: Sendable {
     let manager: ScrapeManager
     let logger: Logger
-    struct State {
-        var config = PrometheusConfig()
-        /// Kubernetes label sets by job name and SD index.
-        var kubernetes: [String: [Int: [Labels]]] = [:]
-        var tasks: [Task<Void, Never>] = []
-    }
-    let state = Locked(State())
+    let timing: InformerTiming
+    /// Where in-cluster Kubernetes settings come from (tests give their own).
+    let environment: [String: String]
+    let serviceAccount: String
 
-    public init(manager: ScrapeManager, logger: Logger) {
+    /// A provider: the job it feeds, its kind and its index among the job's configs of that kind.
+    struct ProviderKey: Hashable, CustomStringConvertible {
+        var job: String
+        var kind: String
+        var index: Int
+        var description: String { "\(job)/\(kind)/\(index)" }
+    }
+
+    struct Provider {
+        /// Its configuration, to keep it across a reload that did not change it.
+        var settings: AnyHashable
+        var id: Int
+        var task: Task<Void, Never>?
+    }
+
+    /// A group's targets after relabeling.
+    struct Relabeled {
+        var active: [ScrapeTarget]
+        var dropped: [Labels]
+    }
+
+    struct State {
+        var jobs: [String: ScrapeJob] = [:]
+        var providers: [ProviderKey: Provider] = [:]
+        /// What each provider found, by group source (discovered labels).
+        var found: [ProviderKey: [String: [Labels]]] = [:]
+        /// Relabeled groups by job, keyed `<provider>/<source>`, and each job's active count.
+        var groups: [String: [String: Relabeled]] = [:]
+        var activeCount: [String: Int] = [:]
+        var nextID = 0
+    }
+
+    let state = Mutex(State())
+
+    public init(manager: ScrapeManager, logger: Logger, timing: InformerTiming = InformerTiming(),
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                serviceAccount: String = KubernetesConnection.serviceAccountDirectory) {
         self.manager = manager
         self.logger = logger
+        self.timing = timing
+        self.environment = environment
+        self.serviceAccount = serviceAccount
     }
 
-    /// Replaces the configuration: discovery of the old one stops, the new one starts.
+    /// Applies a configuration: providers that changed or went away stop (what they found is
+    /// forgotten), new ones start, and every job's targets are recomputed.
     public func apply(_ config: PrometheusConfig) {
-        let old = state.withLock { s -> [Task<Void, Never>] in
-            let t = s.tasks
-            s = State(config: config)
-            return t
-        }
-        for t in old { t.cancel() }
-        var tasks: [Task<Void, Never>] = []
-        for job in config.jobs {
-            for (i, sd) in job.kubernetesSD.enumerated() {
-                guard let endpoint = KubernetesPodDiscovery.endpoint(for: sd, authorization: job.authorization.map { "\($0.type) \($0.credentials)" }) else {
-                    logger.error("job \(job.name): no api_server and not running in a cluster; Kubernetes discovery is off")
-                    continue
+        state.withLock { s in
+            var wanted: [ProviderKey: (settings: AnyHashable, make: () -> any DiscoveryProvider)] = [:]
+            s.found = s.found.filter { $0.key.kind != "static" }
+            for job in config.jobs {
+                s.found[ProviderKey(job: job.name, kind: "static", index: 0)] = Self.sources(job.staticGroups)
+                for (i, sd) in job.kubernetesSD.enumerated() {
+                    let (timing, logger, environment, account) = (self.timing, self.logger, self.environment, self.serviceAccount)
+                    wanted[ProviderKey(job: job.name, kind: "kubernetes", index: i)] = (sd, {
+                        KubernetesDiscovery(config: sd, timing: timing, logger: logger, environment: environment, serviceAccount: account)
+                    })
                 }
-                let name = job.name
-                let discovery = KubernetesPodDiscovery(endpoint: endpoint, client: manager.client, logger: logger) { [weak self] labels in
-                    self?.state.withLock { $0.kubernetes[name, default: [:]][i] = labels }
-                    self?.recompute()
+                for (i, f) in job.fileSD.enumerated() {
+                    let key = ProviderKey(job: job.name, kind: "file", index: i)
+                    let groups = FileSD.groups(f.files)
+                    s.found[key] = Self.sources(groups)
+                    wanted[key] = (FileSettings(files: f.files, refresh: f.refreshInterval),
+                                   { FileDiscovery(files: f.files, refreshInterval: f.refreshInterval, initial: groups) })
                 }
-                tasks.append(Task { await discovery.run() })
             }
-            for (files, refresh) in job.fileSD {
-                // Watched: a change of the files' modification times is picked up within a
-                // second; the refresh interval re-reads them regardless.
-                tasks.append(Task { [weak self] in
-                    var stamps = FileSD.modificationTimes(files)
-                    var sinceRefresh: Int64 = 0
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(1))
-                        sinceRefresh += 1000
-                        let now = FileSD.modificationTimes(files)
-                        if now != stamps || sinceRefresh >= refresh {
-                            stamps = now
-                            sinceRefresh = 0
-                            self?.recompute()
-                        }
-                    }
-                })
+            for (key, p) in s.providers where wanted[key]?.settings != p.settings {
+                p.task?.cancel()
+                s.providers[key] = nil
+                if key.kind != "file" { s.found[key] = nil }
+            }
+            for key in s.found.keys where key.kind != "static" && wanted[key] == nil { s.found[key] = nil }
+            s.jobs = Dictionary(config.jobs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            recomputeAll(&s)
+            for (key, w) in wanted where s.providers[key] == nil {
+                s.nextID += 1
+                let id = s.nextID, provider = w.make()
+                let task = Task { [weak self] in
+                    await provider.run { [weak self] groups in self?.receive(groups, from: key, id: id) }
+                }
+                s.providers[key] = Provider(settings: w.settings, id: id, task: task)
             }
         }
-        state.withLock { $0.tasks = tasks }
-        recompute()
     }
 
-    /// Rebuilds every job's targets from what discovery knows and applies them.
-    func recompute() {
-        let (config, kubernetes) = state.withLock { ($0.config, $0.kubernetes) }
-        var active: [ScrapeTarget] = [], dropped: [Labels] = []
-        for job in config.jobs {
-            let extra = (kubernetes[job.name] ?? [:]).keys.sorted().flatMap { kubernetes[job.name]?[$0] ?? [] }
-            let t = job.targets(extra: extra)
-            active += t.active
-            dropped += t.dropped
+    struct FileSettings: Hashable {
+        var files: [String]
+        var refresh: Int64
+    }
+
+    static func sources(_ groups: [TargetGroup]) -> [String: [Labels]] {
+        var out: [String: [Labels]] = [:]
+        for g in groups where !g.targets.isEmpty { out[g.source] = g.targets }
+        return out
+    }
+
+    /// Every job's targets from what the providers found, handed to the scrape manager whole.
+    func recomputeAll(_ s: inout State) {
+        s.groups = [:]
+        s.activeCount = [:]
+        var active: [ScrapeTarget] = []
+        var dropped: [String: [Labels]] = [:]
+        for (key, found) in s.found {
+            guard let job = s.jobs[key.job] else { continue }
+            for (source, labels) in found {
+                let r = job.relabeled(labels)
+                let groupKey = "\(key)/\(source)"
+                s.groups[job.name, default: [:]][groupKey] = Relabeled(active: r.active, dropped: r.dropped)
+                s.activeCount[job.name, default: 0] += r.active.count
+                dropped[groupKey] = r.dropped
+            }
         }
-        manager.apply(targets: active, dropped: dropped)
+        for (name, groups) in s.groups where !isLimited(name, s) {
+            for g in groups.values { active += g.active }
+        }
+        manager.apply(targets: active)
+        for (group, labels) in dropped { manager.setDropped(labels, group: group) }
+    }
+
+    func isLimited(_ job: String, _ s: State) -> Bool {
+        guard let limit = s.jobs[job]?.targetLimit, limit > 0 else { return false }
+        return s.activeCount[job, default: 0] > limit
+    }
+
+    /// Groups a provider reports changed: relabeled, and the difference sent to the manager
+    /// (under the lock, so that changes reach it in the order they were made).
+    func receive(_ groups: [TargetGroup], from key: ProviderKey, id: Int) {
+        state.withLock { s in
+            guard s.providers[key]?.id == id, let job = s.jobs[key.job] else { return }
+            let wasLimited = isLimited(job.name, s)
+            var removing: [ScrapeTarget] = [], adding: [ScrapeTarget] = []
+            var changed = Set<String>()
+            for g in groups {
+                s.found[key, default: [:]][g.source] = g.targets.isEmpty ? nil : g.targets
+                let groupKey = "\(key)/\(g.source)"
+                changed.insert(groupKey)
+                let old = s.groups[job.name]?[groupKey]
+                let r = g.targets.isEmpty ? (active: [], dropped: []) : job.relabeled(g.targets)
+                s.groups[job.name, default: [:]][groupKey] = g.targets.isEmpty ? nil : Relabeled(active: r.active, dropped: r.dropped)
+                s.activeCount[job.name, default: 0] += r.active.count - (old?.active.count ?? 0)
+                removing += old?.active ?? []
+                adding += r.active
+                manager.setDropped(r.dropped, group: groupKey)
+            }
+            let limited = isLimited(job.name, s)
+            switch (wasLimited, limited) {
+            case (false, false):
+                manager.update(removing: removing, adding: adding)
+            case (true, true):
+                break
+            case (false, true):
+                // Over target_limit: every target of the job goes, as Prometheus stops them all.
+                logger.warning("job \(job.name): \(s.activeCount[job.name, default: 0]) targets exceed target_limit \(job.targetLimit)")
+                let unchanged = (s.groups[job.name] ?? [:]).filter { !changed.contains($0.key) }.values.flatMap(\.active)
+                manager.update(removing: unchanged + removing, adding: [])
+            case (true, false):
+                manager.update(removing: [], adding: (s.groups[job.name] ?? [:]).values.flatMap(\.active))
+            }
+        }
     }
 
     public func stop() {
         let tasks = state.withLock { s -> [Task<Void, Never>] in
-            let t = s.tasks
-            s.tasks = []
+            let t = s.providers.values.compactMap(\.task)
+            s.providers = [:]
             return t
         }
         for t in tasks { t.cancel() }

@@ -133,7 +133,11 @@ public final class ScrapeLoop: @unchecked Sendable {
         headers.add(name: "Accept", value: Self.accept)
         headers.add(name: "Accept-Encoding", value: "gzip")
         headers.add(name: "User-Agent", value: "Sextant/0.1")
-        if let auth = target.authorization { headers.add(name: "Authorization", value: auth) }
+        do {
+            if let auth = try target.credentials.header() { headers.add(name: "Authorization", value: auth) }
+        } catch {
+            return Request(response: eventLoop.makeFailedFuture(error), task: nil)
+        }
         headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: String(Double(target.timeout) / 1000))
         let request: HTTPClient.Request
         do { request = try HTTPClient.Request(url: target.url, method: .GET, headers: headers) } catch {

@@ -5,19 +5,27 @@ import Logging
 import Synchronization
 import TSDB
 
-/// Runs one scrape loop per target. `apply` replaces the target set: loops of targets that
-/// stay keep running (and keep their caches), new ones start, removed ones stop and mark
-/// their series stale.
+/// Runs one scrape loop per target. `apply` replaces the target set, `update` changes it
+/// by what discovery found changed: loops of targets that stay keep running (and keep their
+/// caches), new ones start, removed ones stop and mark their series stale.
 public final class ScrapeManager: Sendable {
     let storage: any Appendable
     /// The shared HTTP client (connection reuse across targets).
     public let client: HTTPClient
     let logger: Logger
-    private let loops = Locked<[ScrapeTarget: (loop: ScrapeLoop, task: Task<Void, Never>)]>([:])
+    /// Running loops with how many discovered groups yield their target (the same target
+    /// from two groups is scraped once).
+    private let loops = Locked<[ScrapeTarget: Entry]>([:])
+    struct Entry {
+        let loop: ScrapeLoop
+        let task: Task<Void, Never>
+        var count: Int
+    }
+
     /// Clients for targets with their own TLS settings (one per distinct setting).
     private let tlsClients = Locked<[ScrapeTLS: HTTPClient]>([:])
-    /// Targets relabeling dropped, by job, for /api/v1/targets.
-    private let droppedTargets = Locked<[Labels]>([])
+    /// Targets relabeling dropped, by discovered group, for /api/v1/targets.
+    private let droppedTargets = Locked<[String: [Labels]]>([:])
 
     public init(storage: any Appendable, logger: Logger) {
         self.storage = storage
@@ -28,23 +36,56 @@ public final class ScrapeManager: Sendable {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
+    /// Replaces the target set: loops of targets that stay keep running (and keep their
+    /// caches), new ones start, removed ones stop and mark their series stale.
     public func apply(targets: [ScrapeTarget], dropped: [Labels] = []) {
-        let wanted = Set(targets)
-        var stopping: [Task<Void, Never>] = []
-        loops.withLock { current in
-            for (t, entry) in current where !wanted.contains(t) {
+        var counts: [ScrapeTarget: Int] = [:]
+        for t in targets { counts[t, default: 0] += 1 }
+        let total = loops.withLock { current -> Int in
+            for (t, entry) in current where counts[t] == nil {
                 entry.task.cancel()
-                stopping.append(entry.task)
                 current[t] = nil
             }
-            for t in wanted where current[t] == nil {
-                let loop = ScrapeLoop(target: t, storage: storage, client: client(for: t.tls), logger: logger)
-                current[t] = (loop, Task { await loop.run() })
+            for (t, n) in counts { start(t, count: n, in: &current, replacing: true) }
+            return current.count
+        }
+        droppedTargets.withLock { $0 = ["": dropped] }
+        logger.info("scraping \(total) targets")
+    }
+
+    /// Changes the target set by what discovery found changed: each removal undoes one
+    /// addition; a target's loop stops when no group yields it any more.
+    public func update(removing: [ScrapeTarget], adding: [ScrapeTarget]) {
+        guard !removing.isEmpty || !adding.isEmpty else { return }
+        loops.withLock { current in
+            for t in adding { start(t, count: 1, in: &current, replacing: false) }
+            for t in removing {
+                guard var entry = current[t] else { continue }
+                entry.count -= 1
+                if entry.count > 0 {
+                    current[t] = entry
+                } else {
+                    entry.task.cancel()
+                    current[t] = nil
+                }
             }
         }
-        droppedTargets.withLock { $0 = dropped }
-        logger.info("scraping \(wanted.count) targets")
-        _ = stopping
+    }
+
+    /// Adds `count` to a target's loop, starting it if there is none.
+    private func start(_ t: ScrapeTarget, count: Int, in current: inout [ScrapeTarget: Entry], replacing: Bool) {
+        if var entry = current[t] {
+            entry.count = replacing ? count : entry.count + count
+            current[t] = entry
+            return
+        }
+        let loop = ScrapeLoop(target: t, storage: storage, client: client(for: t.tls), logger: logger)
+        current[t] = Entry(loop: loop, task: Task { await loop.run() }, count: count)
+    }
+
+    /// Sets the dropped targets of one discovered group (none: the group is gone).
+    public func setDropped(_ dropped: [Labels], group: String) {
+        droppedTargets.withLock { $0[group] = dropped.isEmpty ? nil : dropped }
     }
 
     /// The client for a TLS setting: the shared one without, a client of its own with. A
@@ -73,7 +114,9 @@ public final class ScrapeManager: Sendable {
         loops.withLock { $0.values.map(\.loop) }.sorted { $0.target.url < $1.target.url }
     }
 
-    public var dropped: [Labels] { droppedTargets.withLock { $0 } }
+    public var dropped: [Labels] {
+        droppedTargets.withLock { d in d.keys.sorted().flatMap { d[$0] ?? [] } }
+    }
 
     /// Stops every loop (their series are marked stale) and the HTTP client.
     public func shutdown() async {

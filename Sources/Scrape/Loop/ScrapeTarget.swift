@@ -26,8 +26,8 @@ public struct ScrapeTarget: Sendable, Hashable {
     public var labelValueLengthLimit = 0
     /// TLS settings for https targets (nil: the system's trust roots, verified).
     public var tls: ScrapeTLS?
-    /// The `Authorization` header to send, if any.
-    public var authorization: String?
+    /// The credentials to send; files are read at every scrape (tokens rotate).
+    public var credentials = HTTPClientSettings.Credentials.none
 
     public static func == (a: ScrapeTarget, b: ScrapeTarget) -> Bool {
         a.url == b.url && a.labels == b.labels && a.interval == b.interval && a.timeout == b.timeout
@@ -54,17 +54,38 @@ public struct ScrapeTarget: Sendable, Hashable {
         for (name, values) in params where base["__param_" + name] == nil {
             if let first = values.first { base = base.setting("__param_" + name, to: first) }
         }
-        guard var labels = Relabeling.apply(base, relabel), let address = labels["__address__"], !address.isEmpty else { return nil }
+        guard var labels = Relabeling.apply(base, relabel), var address = labels["__address__"], !address.isEmpty else { return nil }
+        let targetScheme = labels["__scheme__"] ?? scheme
+        if let port = defaultPort(address: address, scheme: targetScheme) {
+            address += ":\(port)"
+            labels = labels.setting("__address__", to: address)
+        }
         if labels["instance"] == nil { labels = labels.setting("instance", to: address) }
         var query: [String] = []
         for l in labels where l.name.hasPrefix("__param_") {
             query.append(percentEncode(String(l.name.dropFirst(8))) + "=" + percentEncode(l.value))
         }
         let path = labels["__metrics_path__"] ?? metricsPath
-        let url = (labels["__scheme__"] ?? scheme) + "://" + address + path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        let url = targetScheme + "://" + address + path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         let visible = Labels(sorted: labels.pairs.filter { !$0.name.hasPrefix("__") })
         return ScrapeTarget(labels: visible, discoveredLabels: base, url: url, job: visible["job"] ?? job,
                             interval: interval, timeout: timeout)
+    }
+
+    /// The port an address without one gets, as Prometheus adds it: 80 for http, 443 for
+    /// https. Nil when the address has a port, or is a bare IPv6 address (which a port would
+    /// make ambiguous).
+    static func defaultPort(address: String, scheme: String) -> Int? {
+        if address.hasPrefix("[") {
+            guard address.hasSuffix("]") else { return nil }
+        } else if address.contains(":") {
+            return nil
+        }
+        switch scheme {
+        case "http", "": return 80
+        case "https": return 443
+        default: return nil
+        }
     }
 
     static func percentEncode(_ s: String) -> String {

@@ -162,7 +162,7 @@ public struct SextantServer: Sendable {
                 tls.insecureSkipVerify = true       // itself, on the address it listens on
                 target.tls = tls
             }
-            if web?.basicAuthUsers.isEmpty == false { target.authorization = "Bearer \(selfScrapeToken)" }
+            if web?.basicAuthUsers.isEmpty == false { target.credentials = .authorization(type: "Bearer", credentials: .inline(selfScrapeToken)) }
             manager.apply(targets: [target])
         }
         logger.info("scraping its own /metrics at \(host):\(port) every \(interval / 1000)s")
