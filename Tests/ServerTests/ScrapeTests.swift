@@ -348,6 +348,32 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
     }
 }
 
+@Suite struct TargetsAPITests {
+    /// `state` picks active or dropped targets (Prometheus' parameter); both by default.
+    @Test func stateSelectsActiveOrDroppedTargets() async throws {
+        let dir = NSTemporaryDirectory() + "sextant-targets-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        scrape_configs:
+          - job_name: j
+            scrape_interval: 1h
+            static_configs: [{targets: ['127.0.0.1:1', '127.0.0.1:2']}]
+            relabel_configs: [{source_labels: [__address__], regex: '.*:2', action: drop}]
+        """.write(toFile: dir + "/p.yml", atomically: true, encoding: .utf8)
+        let s = try await RunningServer.start(scraping: true) { $0.configFile = dir + "/p.yml" }
+        defer { Task { await s.stop() } }
+        func counts(_ query: String) async throws -> (Int, Int) {
+            let data = try await s.get("/api/v1/targets" + query).json["data"] as? [String: Any]
+            return ((data?["activeTargets"] as? [Any])?.count ?? -1, (data?["droppedTargets"] as? [Any])?.count ?? -1)
+        }
+        #expect(try await counts("") == (1, 1))
+        #expect(try await counts("?state=any") == (1, 1))
+        #expect(try await counts("?state=active") == (1, 0))
+        #expect(try await counts("?state=Dropped") == (0, 1))
+    }
+}
+
 @Suite(.serialized) struct ReloadTests {
     @Test func reloadKeepsStartsAndStopsLoopsAndRefusesBadFiles() async throws {
         let a = await FakeTarget(), b = await FakeTarget(), c = await FakeTarget()

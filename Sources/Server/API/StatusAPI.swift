@@ -35,7 +35,9 @@ extension PrometheusAPI {
                 return w.bytes
             }
         }
-        router.get("/api/v1/targets") { _, _ in await respond { () throws(APIError) in targetsJSON() } }
+        router.get("/api/v1/targets") { request, _ in
+            await respond { () throws(APIError) in targetsJSON(state: try await parameters(request).first("state") ?? "") }
+        }
         router.get("/api/v1/targets/metadata") { request, _ in
             await respond { () throws(APIError) in try targetMetadataJSON(try await parameters(request)) }
         }
@@ -101,14 +103,19 @@ extension PrometheusAPI {
         return w.bytes
     }
 
-    /// Active and dropped targets with their scrape state.
-    func targetsJSON() -> [UInt8] {
+    /// Active and dropped targets with their scrape state; `state` (`active`, `dropped`, `any`
+    /// or empty, as Prometheus takes it) leaves the other list empty, so a client that wants the
+    /// few active targets does not pay for thousands of dropped ones.
+    func targetsJSON(state: String) -> [UInt8] {
+        let state = state.lowercased()
+        let showActive = state.isEmpty || state == "any" || state == "active"
+        let showDropped = state.isEmpty || state == "any" || state == "dropped"
         let manager = scraping.manager.withLock { $0 }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var w = JSONWriter()
         w.raw("{\"activeTargets\":[")
-        for (i, loop) in (manager?.active ?? []).enumerated() {
+        for (i, loop) in (showActive ? manager?.active ?? [] : []).enumerated() {
             let t = loop.target, h = loop.health
             if i > 0 { w.raw(",") }
             w.raw("{\"discoveredLabels\":")
@@ -134,7 +141,7 @@ extension PrometheusAPI {
             w.raw("}")
         }
         w.raw("],\"droppedTargets\":[")
-        for (i, l) in (manager?.dropped ?? []).enumerated() {
+        for (i, l) in (showDropped ? manager?.dropped ?? [] : []).enumerated() {
             if i > 0 { w.raw(",") }
             w.raw("{\"discoveredLabels\":")
             w.labels(l)
