@@ -52,6 +52,8 @@ final class FakeKubeAPIServer: Sendable {
         var watchGeneration = 0
         /// Answer 410 to a watch as an HTTP status instead of an ERROR event.
         var goneAsStatus = false
+        /// The next requests fail with these statuses (and Retry-After seconds), one each.
+        var failures: [(status: Int, retryAfter: Int?)] = []
     }
 
     let backend = Backend()
@@ -159,10 +161,20 @@ final class FakeKubeAPIServer: Sendable {
                 failure = (401, "Unauthorized")
             }
             if failure == nil && collection == nil { failure = (404, "the server could not find the requested resource") }
+            if failure == nil, !s.failures.isEmpty {
+                let f = s.failures.removeFirst()
+                failure = (f.status, f.retryAfter.map { "retry after \($0)" } ?? "injected failure")
+            }
             s.requests.append(Seen(path: request.uri.path, query: query, authorization: authorization, status: failure?.0 ?? 200))
             return failure
         }
-        if let (code, message) = status { return statusResponse(code, message) }
+        if let (code, message) = status {
+            var response = statusResponse(code, message)
+            if message.hasPrefix("retry after "), let seconds = Int(message.dropFirst(12)) {
+                response.headers[.retryAfter] = String(seconds)
+            }
+            return response
+        }
         guard let collection else { return statusResponse(404, "not found") }
         if query["watch"] == "1" || query["watch"] == "true" {
             return watch(collection, namespace: namespace, query: query, state)

@@ -290,4 +290,85 @@ final class GroupSink: Sendable {
         """, to: "kubeconfig")
         #expect(await discovers(api) { $0.apiServer = nil; $0.http = HTTPClientSettings(); $0.kubeconfigFile = fx.dir + "/kubeconfig" })
     }
+
+    /// 429 with Retry-After waits as long as asked; a 500 is retried after the backoff.
+    @Test func throttledAndFailingAnswersBackOff() async throws {
+        let fx = try await KubeFixture()
+        defer { fx.remove() }
+        let api = try await fx.server()
+        defer { api.stop() }
+        api.allow("t")
+        api.put("api/v1/pods", FakeKubeAPIServer.pod("p", ip: "10.1.0.1"))
+        api.state.withLock { $0.failures = [(429, 1), (500, nil)] }
+        var sd = KubernetesSDConfig()
+        sd.apiServer = "https://127.0.0.1:\(api.port)"
+        sd.http.credentials = .authorization(type: "Bearer", credentials: .inline("t"))
+        sd.http.tls.caFile = fx.ca
+        let sink = GroupSink()
+        let started = ContinuousClock.now
+        let task = Task { await KubernetesDiscovery(config: sd, timing: KubeFixture.timing, logger: Logger(label: "test")).run(sink.receive) }
+        #expect(await eventually { sink.names() == ["p"] })
+        let elapsed = ContinuousClock.now - started
+        // Stopping is prompt: the open watch is cut, not waited for.
+        let cancelled = ContinuousClock.now
+        task.cancel()
+        await task.value
+        #expect(ContinuousClock.now - cancelled < .seconds(1))
+        let statuses = api.requests.map(\.status)
+        #expect(Array(statuses.prefix(3)) == [429, 500, 200])
+        #expect(elapsed >= .seconds(1) && elapsed < .seconds(4), "Retry-After: 1 (\(elapsed))")
+    }
+
+    /// The endpointslice and ingress roles read their API groups' paths, and a reload with
+    /// the same discovery settings keeps the running discovery (no new list) while the job's
+    /// new relabeling applies to what it found.
+    @Test func endpointSliceAndIngressRolesAndReload() async throws {
+        let fx = try await KubeFixture()
+        defer { fx.remove() }
+        let api = try await fx.server()
+        defer { api.stop() }
+        api.allow("t")
+        api.put("apis/discovery.k8s.io/v1/endpointslices", [
+            "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": ["name": "web-x1", "namespace": "shop", "labels": ["kubernetes.io/service-name": "web"]],
+            "endpoints": [["addresses": ["10.1.0.5"], "conditions": ["ready": true]]],
+            "ports": [["name": "http", "port": 8080, "protocol": "TCP"]],
+        ])
+        api.put("api/v1/services", ["kind": "Service", "metadata": ["name": "web", "namespace": "shop", "labels": ["tier": "front"]],
+                                    "spec": ["ports": [["name": "http", "port": 80]]]])
+        api.put("apis/networking.k8s.io/v1/ingresses", [
+            "kind": "Ingress", "metadata": ["name": "shop", "namespace": "shop"],
+            "spec": ["rules": [["host": "shop.example.com", "http": ["paths": [["path": "/"]]]]]],
+        ])
+        func config(_ label: String) throws -> PrometheusConfig {
+            try PrometheusConfig.parse("""
+            scrape_configs:
+              - job_name: slices
+                scrape_interval: 1h
+                kubernetes_sd_configs:
+                  - {role: endpointslice, api_server: "https://127.0.0.1:\(api.port)", authorization: {credentials: t}, tls_config: {ca_file: \(fx.ca)}}
+                relabel_configs: [{source_labels: [__meta_kubernetes_service_label_tier], target_label: \(label)}]
+              - job_name: ingresses
+                scrape_interval: 1h
+                kubernetes_sd_configs:
+                  - {role: ingress, api_server: "https://127.0.0.1:\(api.port)", authorization: {credentials: t}, tls_config: {ca_file: \(fx.ca)}}
+            """)
+        }
+        let manager = ScrapeManager(storage: Head(), logger: Logger(label: "test"))
+        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"), timing: KubeFixture.timing)
+        discovery.apply(try config("tier"))
+        func urls() -> [String: Labels] { Dictionary(manager.active.map { ($0.target.url, $0.target.labels) }, uniquingKeysWith: { a, _ in a }) }
+        // The slice's group is rebuilt when its service arrives (the informers race).
+        #expect(await eventually { urls().count == 2 && urls()["http://10.1.0.5:8080/metrics"]?["tier"] == "front" })
+        #expect(urls()["http://shop.example.com:80/metrics"]?["instance"] == "shop.example.com:80")
+        let lists = { api.requests.filter { $0.query["watch"] == nil }.count }
+        let before = lists()
+        discovery.apply(try config("layer"))
+        #expect(await eventually { urls()["http://10.1.0.5:8080/metrics"]?["layer"] == "front" })
+        #expect(lists() == before, "an unchanged discovery listed again")
+        discovery.stop()
+        await manager.shutdown()
+        #expect(api.requests.contains { $0.path == "/apis/discovery.k8s.io/v1/endpointslices" })
+        #expect(api.requests.contains { $0.path == "/apis/networking.k8s.io/v1/ingresses" })
+    }
 }

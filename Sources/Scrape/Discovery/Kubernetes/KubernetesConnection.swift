@@ -48,6 +48,9 @@ public struct KubernetesConnection: Sendable {
                 }
             }
             if insecureSkipVerify { c.certificateVerification = .none }
+            // A watch open when discovery stops is cut, not closed politely: waiting for the
+            // server's close_notify (5 s by default) would hold up a reload.
+            c.shutdownTimeout = .milliseconds(200)
             return c
         }
     }
