@@ -74,19 +74,7 @@ final class FakeKubeAPIServer: Sendable {
         router.get("**") { request, _ -> Response in
             Self.handle(request, backend)
         }
-        let tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        var quiet = Logger(label: "kube-api")
-        quiet.logLevel = .critical
-        let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
-        task = Task { try await app.runService() }
-        var port = 0
-        for await p in stream { port = p; break }
-        self.port = port
+        (task, port) = try await startTLSLoopback(router, certificate: certificate, key: key)
     }
 
     func stop() { task.cancel() }

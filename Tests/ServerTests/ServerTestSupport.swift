@@ -3,6 +3,9 @@ import Foundation
 import FoundationNetworking
 #endif
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import Server
 import TSDB
@@ -101,11 +104,37 @@ func q(_ s: String) -> String {
 
 /// Runs a Hummingbird router on a free loopback port; returns the task and the port.
 func startLoopback(_ router: Router<BasicRequestContext>) async -> (task: Task<Void, any Error>, port: Int) {
-    let (stream, continuation) = AsyncStream<Int>.makeStream()
+    await startReportingPort { report in
+        Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                    onServerRunning: { report($0.localAddress?.port ?? 0) }, logger: quietLoopbackLogger)
+    }
+}
+
+/// The same over TLS with a certificate and key (PEM files).
+func startTLSLoopback(_ router: Router<BasicRequestContext>, certificate: String, key: String) async throws
+    -> (task: Task<Void, any Error>, port: Int) {
+    let tls = TLSConfiguration.makeServerConfiguration(
+        certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+        privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+    let server = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: tls)
+    return await startReportingPort { report in
+        Application(router: router, server: server, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                    onServerRunning: { report($0.localAddress?.port ?? 0) }, logger: quietLoopbackLogger)
+    }
+}
+
+let quietLoopbackLogger: Logger = {
     var logger = Logger(label: "loopback")
     logger.logLevel = .critical
-    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                          onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+    return logger
+}()
+
+/// Starts the application `make` builds (handing it the callback that reports its port) and
+/// waits for the port.
+func startReportingPort<App: ApplicationProtocol>(_ make: (@escaping @Sendable (Int) -> Void) -> App) async
+    -> (task: Task<Void, any Error>, port: Int) {
+    let (stream, continuation) = AsyncStream<Int>.makeStream()
+    let app = make { continuation.yield($0) }
     let task = Task { try await app.runService() }
     var port = 0
     for await p in stream { port = p; break }

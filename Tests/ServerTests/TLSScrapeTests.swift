@@ -18,19 +18,8 @@ import TSDB
 
         let router = Router()
         router.get("/metrics") { _, _ in "secure_metric 1\n" }
-        let serverTLS = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(dir + "/cert.pem").map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: dir + "/key.pem", format: .pem)))
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        var quiet = Logger(label: "tls")
-        quiet.logLevel = .critical
-        let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: serverTLS),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
-        let server = Task { try await app.runService() }
+        let (server, port) = try await startTLSLoopback(router, certificate: dir + "/cert.pem", key: dir + "/key.pem")
         defer { server.cancel() }
-        var port = 0
-        for await p in stream { port = p; break }
 
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))

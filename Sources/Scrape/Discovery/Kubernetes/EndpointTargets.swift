@@ -1,5 +1,14 @@
 import TSDB
 
+extension ObjectReference {
+    /// `namespace/name` of the pod this refers to (the referrer's namespace by default); nil
+    /// for other kinds.
+    func podKey(namespace: String) -> String? {
+        guard kind == "Pod", let name else { return nil }
+        return (self.namespace ?? namespace) + "/" + name
+    }
+}
+
 /// What the endpoints and endpointslice roles need besides the object: the service of the
 /// same name and the pods that endpoints point at, from their informers' stores.
 struct EndpointContext {
@@ -17,9 +26,7 @@ struct EndpointPods {
     /// container port with the endpoint's number (the last such container wins).
     mutating func decorate(_ m: inout MetaLabels, ref: ObjectReference?, namespace: String, port: Int?,
                            endpointProtocol: String?, context: EndpointContext) {
-        guard let ref, ref.kind == "Pod", let name = ref.name else { return }
-        let key = (ref.namespace ?? namespace) + "/" + name
-        guard let pod = context.pod(key) else { return }
+        guard let key = ref?.podKey(namespace: namespace), let pod = context.pod(key) else { return }
         m.merge(.pod(pod))
         var entry = seen[key] ?? (pod, [])
         guard let port else {
@@ -68,13 +75,8 @@ extension K8s.Endpoints {
 
     /// Pods the addresses refer to (keys `namespace/name`), ready or not.
     var podKeys: Set<String> {
-        var keys = Set<String>()
-        for s in subsets ?? [] {
-            for a in (s.addresses ?? []) + (s.notReadyAddresses ?? []) where a.targetRef?.kind == "Pod" {
-                if let name = a.targetRef?.name { keys.insert((a.targetRef?.namespace ?? metadata.namespace ?? "") + "/" + name) }
-            }
-        }
-        return keys
+        let refs = (subsets ?? []).flatMap { ($0.addresses ?? []) + ($0.notReadyAddresses ?? []) }.map(\.targetRef)
+        return Set(refs.compactMap { $0?.podKey(namespace: metadata.namespace ?? "") })
     }
 
     /// Role endpoints: a target per port and address (ready ones, then not-ready ones), with
@@ -121,11 +123,7 @@ extension K8s.EndpointSlice {
     var serviceName: String? { metadata.labels?[Self.serviceNameLabel] }
 
     var podKeys: Set<String> {
-        var keys = Set<String>()
-        for e in endpoints ?? [] where e.targetRef?.kind == "Pod" {
-            if let name = e.targetRef?.name { keys.insert((e.targetRef?.namespace ?? metadata.namespace ?? "") + "/" + name) }
-        }
-        return keys
+        Set((endpoints ?? []).compactMap { $0.targetRef?.podKey(namespace: metadata.namespace ?? "") })
     }
 
     /// Role endpointslice: a target per endpoint, port and address, whatever the endpoint's
