@@ -8,6 +8,9 @@
 #   Scripts/fuzz.sh --seconds 300 FuzzChunk one target, 5 minutes
 #   Scripts/fuzz.sh --runs 10000            every target, 10000 inputs each
 #   Scripts/fuzz.sh --no-build FuzzWALRecord   reuse the last build
+#   Scripts/fuzz.sh --runs 10000000 --corpus-dir /var/tmp/sextant-corpus FuzzChunk
+#                                           a long run whose corpus is kept (and resumed) there
+#   Scripts/fuzz.sh --max-len 1024 FuzzTextParser   inputs of at most 1 KiB
 #
 # A crash is reproduced by running the target's binary on the artifact:
 #   SWIFT_BACKTRACE=enable=no Fuzz/.build/release/FuzzChunk <artifact>
@@ -15,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-    echo "usage: Scripts/fuzz.sh [--seconds N] [--runs N] [--no-build] [target...]" >&2
+    echo "usage: Scripts/fuzz.sh [--seconds N] [--runs N] [--max-len N] [--corpus-dir DIR] [--no-build] [target...]" >&2
     echo "targets: ${all_targets[*]}" >&2
     exit 2
 }
@@ -29,6 +32,8 @@ done
 
 seconds=""
 runs=""
+max_len=""
+corpus_dir=""
 build=1
 targets=()
 while [ $# -gt 0 ]; do
@@ -37,15 +42,17 @@ while [ $# -gt 0 ]; do
         --seconds=*) seconds=${1#*=}; shift ;;
         --runs) [ $# -ge 2 ] || usage; runs=$2; shift 2 ;;
         --runs=*) runs=${1#*=}; shift ;;
+        --max-len) [ $# -ge 2 ] || usage; max_len=$2; shift 2 ;;
+        --corpus-dir) [ $# -ge 2 ] || usage; corpus_dir=$2; shift 2 ;;
         --no-build) build=0; shift ;;
         -h|--help) usage ;;
         -*) echo "Scripts/fuzz.sh: unknown option $1" >&2; usage ;;
         *) targets+=("$1"); shift ;;
     esac
 done
-for n in "$seconds" "$runs"; do
+for n in "$seconds" "$runs" "$max_len"; do
     if [ -n "$n" ] && ! [[ "$n" =~ ^[1-9][0-9]*$ ]]; then
-        echo "Scripts/fuzz.sh: --seconds and --runs take a positive whole number, not '$n'" >&2
+        echo "Scripts/fuzz.sh: --seconds, --runs and --max-len take a positive whole number, not '$n'" >&2
         exit 2
     fi
 done
@@ -92,6 +99,7 @@ mkdir -p "$artifacts"
 limits=(-rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
 [ -z "$seconds" ] || limits+=("-max_total_time=$seconds")
 [ -z "$runs" ] || limits+=("-runs=$runs")
+[ -z "$max_len" ] || limits+=("-max_len=$max_len")
 echo "Scripts/fuzz.sh: ${#targets[@]} target(s), ${seconds:+$seconds s}${seconds:+${runs:+ or }}${runs:+$runs runs} each; artifacts in $artifacts"
 
 # Swift's own crash backtracer would race libFuzzer's handlers (and can hang); libFuzzer and
@@ -103,8 +111,11 @@ export TMPDIR="$work"
 failed=0
 summary=()
 for t in "${targets[@]}"; do
-    mkdir -p "$work/$t/corpus" "$artifacts/$t"
-    cp -R "Fuzz/Corpus/$t/." "$work/$t/corpus/"
+    # The committed seeds on a copy (kept in --corpus-dir, and resumed from there, if given).
+    corpus="$work/$t/corpus"
+    [ -z "$corpus_dir" ] || corpus="$corpus_dir/$t"
+    mkdir -p "$corpus" "$artifacts/$t"
+    cp -R "Fuzz/Corpus/$t/." "$corpus/"
     log="$artifacts/$t/fuzz.log"
     echo "Scripts/fuzz.sh: running $t (log: $log)"
     # Tokens of the input language (Fuzz/Dictionaries/), where there is one.
@@ -115,7 +126,7 @@ for t in "${targets[@]}"; do
         FuzzOpenMetricsParser) dict=(-dict=Fuzz/Dictionaries/OpenMetrics.dict) ;;
     esac
     rc=0
-    "$bin/$t" "${limits[@]}" ${dict[@]+"${dict[@]}"} -artifact_prefix="$artifacts/$t/" "$work/$t/corpus" >"$log" 2>&1 || rc=$?
+    "$bin/$t" "${limits[@]}" ${dict[@]+"${dict[@]}"} -artifact_prefix="$artifacts/$t/" "$corpus" >"$log" 2>&1 || rc=$?
 
     # Executions and speed: libFuzzer's final stats, else its last status line.
     execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -1)

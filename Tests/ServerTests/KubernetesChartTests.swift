@@ -82,11 +82,15 @@ import TSDB
             "http://10.1.0.9:9000/metrics":
                 ["job": "kubernetes-pods", "instance": "10.1.0.9:9000", "app": "api", "namespace": "shop", "pod": "api-1", "node": "node-1"],
         ]
-        #expect(await eventually { Set(manager.active.map(\.target.url)) == Set(expected.keys) },
-                "\(manager.active.map(\.target.url).sorted())")
-        for loop in manager.active {
-            #expect(loop.target.labels == Labels(expected[loop.target.url] ?? [:]), "\(loop.target.url)")
+        // Informers race (an endpoints object may come before the pod it points at, and its
+        // targets are rebuilt when the pod arrives): wait for the final state.
+        let want = expected.mapValues { Labels($0) }
+        func found() -> [String: Labels] {
+            Dictionary(manager.active.map { ($0.target.url, $0.target.labels) }, uniquingKeysWith: { a, _ in a })
         }
+        #expect(await eventually { found() == want && manager.active.count == want.count })
+        for (url, labels) in found() { #expect(labels == want[url], "\(url)") }
+        #expect(Set(found().keys) == Set(want.keys))
         // Every object's targets that relabeling dropped are listed as dropped (for the UI).
         #expect(manager.dropped.contains { $0["__meta_kubernetes_pod_name"] == "done-1" })
         discovery.stop()
