@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import Storage
 
 /// Settings of a `DB`.
 public struct DBOptions: Sendable {

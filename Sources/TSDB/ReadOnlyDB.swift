@@ -2,6 +2,7 @@ import Foundation
 import Logging
 #if canImport(Glibc)
 import Glibc
+import Storage
 #endif
 
 /// A data directory opened for reading only, by a process that is not its server: the blocks

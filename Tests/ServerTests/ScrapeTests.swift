@@ -218,7 +218,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         manager.apply(targets: [t])
         try await Task.sleep(for: .milliseconds(1500))
         await manager.shutdown()
-        let q: HeadQuerier = head.querier(mint: 0, maxt: .max)
+        let q = head.headQuerier(mint: 0, maxt: .max)
         var set = q.select([.equal("__name__", "up")], hints: nil)
         let found = set.next()
         #expect(found)
@@ -253,7 +253,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         }
         #expect(up == 1)
         await manager.shutdown()
-        let q: HeadQuerier = head.querier(mint: 0, maxt: .max)
+        let q = head.headQuerier(mint: 0, maxt: .max)
         var set = q.select([.equal("__name__", "big_metric"), .equal("id", "29999")], hints: nil)
         let found = set.next()
         #expect(found)

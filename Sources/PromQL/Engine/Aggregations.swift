@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 
 /// sum, avg, count, min, max, group, stddev, stdvar, topk, bottomk, quantile, count_values.
 extension Evaluator {

@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 
 /// Arithmetic, comparison and set operators between scalars and vectors, with vector matching.
 extension Evaluator {

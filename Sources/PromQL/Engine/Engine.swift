@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 
 /// Limits and defaults of query evaluation.
 public struct EngineOptions: Sendable {
@@ -49,17 +49,6 @@ public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooManySamples: "query processing would load too many samples into memory in query execution"
         }
     }
-}
-
-/// What the engine reads from: a querier for any time range (the DB, a head).
-public protocol Queryable: Sendable {
-    func querier(mint: Int64, maxt: Int64) -> any Querier
-}
-
-extension DB: Queryable {}
-extension ReadOnlyDB: Queryable {}
-extension Head: Queryable {
-    public func querier(mint: Int64, maxt: Int64) -> any Querier { querier(mint: mint, maxt: maxt) as HeadQuerier }
 }
 
 /// Evaluates PromQL with Prometheus 2.42's semantics over the storage protocols.

@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 /// Evaluates expressions at every step of [start, end]: each node yields its value at all
 /// steps at once, so a range query reads each series once, not once per step.

@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 
 /// Functions over instant vectors and scalars.
 extension Evaluator {

@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 
 /// Functions over range vectors.
 enum RangeFunction: String {

@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 /// Reading series from storage: instant selection with lookback and staleness, and raw
 /// samples for range windows (range selectors and subqueries).

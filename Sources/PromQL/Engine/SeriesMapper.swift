@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 
 /// Runs a per-series computation over every series a selector matches, on all cores when
 /// there are enough series: each worker takes a contiguous share of the series (so results

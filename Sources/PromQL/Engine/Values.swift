@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 /// One sample of an instant-vector result.
 public struct InstantSample: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 /// The type of a PromQL expression's value.
 public enum ValueType: String, Sendable {

@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 /// Splits a PromQL query into tokens. Durations are recognised where a number is directly
 /// followed by a unit letter (`5m`, `1h30m`, `500ms`).
 struct Lexer {

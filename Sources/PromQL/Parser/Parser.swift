@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 /// A hand-written precedence-climbing parser for PromQL, with types checked as it goes.
 ///

@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 extension Expr: CustomStringConvertible {
     /// The expression as canonical PromQL text; parsing it gives back an equal AST.

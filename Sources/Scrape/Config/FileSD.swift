@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 import Yams
 
 /// file_sd_configs: JSON or YAML files of `[{targets: [...], labels: {...}}]`, each target

@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 
 /// The HTTP client settings Prometheus shares between scrape jobs and service discovery:
 /// `basic_auth`, `authorization`, the older `bearer_token` and `bearer_token_file`,

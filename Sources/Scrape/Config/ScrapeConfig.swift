@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 import Yams
 
 /// A configuration error, with the path of the offending key (`scrape_configs[0].scrape_interval`).

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
-import TSDB
+import Storage
 
 /// Turns a configuration into scrape targets and keeps them current. Static targets are
 /// groups of their own; file and Kubernetes discovery run as providers that report the groups

@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 /// A group of discovered targets from one source (one pod, one file entry, one static list),
 /// each target's labels complete (the group's labels merged in). A group with no targets

@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 /// One scrape's samples on their way into an appender: the loop's series cache (moved in for
 /// the scrape), the guess at the next series, and the counts the scrape reports.

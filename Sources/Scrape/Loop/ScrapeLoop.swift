@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
-import TSDB
+import Storage
 
 /// What /api/v1/targets shows of a target.
 public struct TargetHealth: Sendable {

@@ -3,7 +3,7 @@ import NIOSSL
 import Foundation
 import Logging
 import Synchronization
-import TSDB
+import Storage
 
 /// Runs one scrape loop per target. `apply` replaces the target set, `update` changes it
 /// by what discovery found changed: loops of targets that stay keep running (and keep their

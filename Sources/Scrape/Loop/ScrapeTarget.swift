@@ -1,6 +1,6 @@
 import Foundation
 import NIOSSL
-import TSDB
+import Storage
 
 /// One endpoint to scrape, with what its samples get and how it is scraped.
 public struct ScrapeTarget: Sendable, Hashable {

@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 
 /// One sample line of the Prometheus text format: `name{label="value",…} value [timestamp]`.
 public struct SampleLine: Sendable, Equatable {

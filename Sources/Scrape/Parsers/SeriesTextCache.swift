@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 
 /// Maps the raw series text of a sample line (`name{labels}` exactly as it arrived) to an
 /// entry: the series' ref, or that metric relabeling drops it, and the scrape it was last seen
@@ -22,7 +22,7 @@ public struct SeriesTextCache: Sendable {
     public private(set) var entries: [Entry] = []
     /// What keeps each entry's handle valid (see `SeriesHandle.owner`); never read on the
     /// lookup path, so lookups do no reference counting.
-    private var owners: [(any AnyObject & Sendable)?] = []
+    private var owners: [SeriesOwner?] = []
     /// Every key's bytes, one after another; key `e` ends at `keyEnds[e]`.
     private var arena: [UInt8] = []
     private var keyEnds: [Int] = []

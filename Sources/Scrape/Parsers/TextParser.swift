@@ -1,5 +1,5 @@
 import Foundation
-import TSDB
+import Storage
 
 /// One entry of an exposition body in the Prometheus text format (0.0.4).
 public enum TextEntry {

@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 /// One relabeling rule, with Prometheus' defaults: separator `;`, regex `(.*)` (fully
 /// anchored), replacement `$1`, action `replace`.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Storage
 
 /// An immutable on-disk block: `meta.json`, `index.db` (SQLite) and `chunks/` (memory-mapped),
 /// plus `tombstones.json`, the one file that changes (deletions, rewritten atomically).

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Storage
 #endif
 
 /// Writes blocks straight from samples that arrive in any order (a backfill, as

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Storage
 
 /// Why a block could not be opened or read.
 public enum BlockError: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// A block's `meta.json`: identity, time range `[minTime, maxTime)`, counts and lineage.
 public struct BlockMeta: Codable, Sendable, Equatable {

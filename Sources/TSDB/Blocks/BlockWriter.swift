@@ -1,3 +1,5 @@
+import Storage
+
 /// Writes a block into a temporary directory, then renames it into place: a crash never
 /// leaves a partial block visible.
 enum BlockWriter {

@@ -1,5 +1,6 @@
 import CZlib
 import Synchronization
+import Storage
 
 /// Chunk segment files of a block (`chunks/000001`, …): an 8-byte header (`SXCH`, version 1,
 /// three zero bytes), then chunks, each `uvarint length, chunk bytes, crc32 (u32 LE) of the

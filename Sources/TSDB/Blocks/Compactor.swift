@@ -1,3 +1,5 @@
+import Storage
+
 /// Merges blocks: the time windows of each level, the series by labels, the samples by time
 /// with repeated timestamps dropped.
 enum Compactor {

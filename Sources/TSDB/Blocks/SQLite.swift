@@ -1,4 +1,5 @@
 import CSQLite
+import Storage
 
 /// An SQLite error with the library's message.
 public struct SQLiteError: Error, Sendable, CustomStringConvertible {

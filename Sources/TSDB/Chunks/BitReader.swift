@@ -1,3 +1,5 @@
+import Storage
+
 /// Reads a bit stream written by `BitWriter`, most significant bit first, through a 64-bit
 /// register refilled eight bytes at a time.
 ///

@@ -1,3 +1,5 @@
+import Storage
+
 /// An append-only bit stream, most significant bit first.
 ///
 /// Bits collect in a 64-bit register and are flushed to `bytes` eight at a time, so a write is

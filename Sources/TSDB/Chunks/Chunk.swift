@@ -1,3 +1,5 @@
+import Storage
+
 /// An immutable, encoded chunk of one series' samples: a header and two columns.
 ///
 /// Layout (docs/format/chunks.md): encoding byte, uvarint sample count, zigzag varint minimum

@@ -1,3 +1,5 @@
+import Storage
+
 /// The open chunk of a series: samples are appended to a delta-of-delta timestamp stream and
 /// a Gorilla XOR value stream; `seal()` re-encodes the samples with the smallest encodings.
 ///

@@ -1,3 +1,5 @@
+import Storage
+
 /// Collects samples in time order and cuts them into sealed chunks of `chunkSize` samples
 /// (compaction merges and tombstone removal re-encode through it).
 struct ChunkBuilder {

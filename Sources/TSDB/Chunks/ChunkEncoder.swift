@@ -1,3 +1,5 @@
+import Storage
+
 /// Encodes a run of samples as one sealed chunk, choosing for each column the encoding that
 /// takes the fewest bits.
 public enum ChunkEncoder {

@@ -1,3 +1,5 @@
+import Storage
+
 /// How a chunk's timestamp column is encoded (the high nibble of the encoding byte).
 public enum TimestampEncoding: UInt8, Sendable, CaseIterable {
     /// Delta-of-delta in prefix buckets (Gorilla's scheme with millisecond buckets). Appendable.

@@ -1,3 +1,5 @@
+import Storage
+
 /// Iterates one chunk's samples in time order without allocating per sample.
 ///
 /// `next()` moves to the next sample; `seek(to:)` moves to the first sample at or after a time,

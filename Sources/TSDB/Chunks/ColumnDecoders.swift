@@ -1,3 +1,5 @@
+import Storage
+
 /// Decodes a timestamp column one sample at a time. The first timestamp is the header's
 /// minimum time; `advance()` moves to the next.
 @usableFromInline

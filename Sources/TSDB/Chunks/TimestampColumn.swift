@@ -1,3 +1,5 @@
+import Storage
+
 /// Delta-of-delta buckets for millisecond timestamps. A prefix of ones ended by a zero picks
 /// the payload width; five ones mean a raw 64-bit delta-of-delta.
 ///

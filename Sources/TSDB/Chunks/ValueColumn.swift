@@ -1,3 +1,5 @@
+import Storage
+
 /// Gorilla XOR state for one value column: the previous bit pattern and the window of
 /// meaningful bits of the previous non-zero XOR.
 @usableFromInline

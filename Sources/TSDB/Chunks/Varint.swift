@@ -1,3 +1,5 @@
+import Storage
+
 /// LEB128 variable-length integers, as used by chunk headers and on-disk formats.
 enum Varint {
     static func appendUnsigned(_ value: UInt64, to out: inout [UInt8]) {

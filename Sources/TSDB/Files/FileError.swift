@@ -2,6 +2,7 @@
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import Storage
 #endif
 
 /// A failed file-system call, with the operation, the path and the system's reason.

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import Storage
 #endif
 
 /// Small POSIX helpers for the storage directory.

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import Storage
 #endif
 
 /// Lets commits run side by side while compaction waits for the ones in flight: commits hold

@@ -1,4 +1,5 @@
 import Synchronization
+import Storage
 
 /// The in-memory head block: series sharded over lock stripes, each with its chunks, an
 /// inverted index of their labels, and counters.
@@ -76,8 +77,9 @@ public final class Head: Sendable {
         HeadAppender(head: self)
     }
 
-    /// A querier over the head's samples in [mint, maxt].
-    public func querier(mint: Int64, maxt: Int64) -> HeadQuerier {
+    /// A querier over the head's samples in [mint, maxt] (the engine's own type; `querier`
+    /// gives it as any `Querier`).
+    public func headQuerier(mint: Int64, maxt: Int64) -> HeadQuerier {
         HeadQuerier(head: self, mint: mint, maxt: maxt)
     }
 

@@ -1,4 +1,5 @@
 import Synchronization
+import Storage
 
 /// Appends to the head in a transaction: samples are checked and buffered by `append`, and
 /// become visible together on `commit()`; `rollback()` drops them. Not for concurrent use:
@@ -60,13 +61,19 @@ public final class HeadAppender: Appender {
         guard !labels.isEmpty else { throw .emptyLabels }
         return try head.withSeries(labels: labels) { (s) throws(AppendError) -> SeriesHandle in
             try reserve(s, t, v)
-            return SeriesHandle(s)
+            return SeriesHandle(ref: s.ref, object: Unmanaged<AnyObject>.passUnretained(s), issuer: ObjectIdentifier(head))
         }
     }
 
     public func append(_ handle: SeriesHandle, _ t: Int64, _ v: Double) throws(AppendError) {
+        // A handle this head did not issue is only a ref.
+        guard handle.issuer == ObjectIdentifier(head), let object = handle.object else {
+            try append(handle.ref, t, v)
+            return
+        }
         var failure: AppendError?
-        handle.series._withUnsafeGuaranteedRef { s in
+        // The issuer check makes the object one of this head's series.
+        Unmanaged<MemSeries>.fromOpaque(object.toOpaque())._withUnsafeGuaranteedRef { s in
             withStripeLock(of: handle.ref) {
                 if s.removed {
                     failure = .unknownSeriesRef(s.ref)

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Storage
 #endif
 
 /// Full head chunks written to `chunks_head/` and read back through memory maps, so the head's

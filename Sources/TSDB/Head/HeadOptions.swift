@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// Tuning of the in-memory head.
 public struct HeadOptions: Sendable {
@@ -36,34 +37,6 @@ public struct HeadOptions: Sendable {
         var s = 1
         while s < stripeCount { s <<= 1 }
         self.stripeCount = s
-    }
-}
-
-/// Why a sample was not appended.
-public enum AppendError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Older than the series' newest sample.
-    case outOfOrderSample
-    /// Same timestamp as the series' newest sample with a different value.
-    case duplicateSampleForTimestamp
-    /// Older than the head's minimum valid time (that range is already in a block), or before
-    /// `HeadOptions.earliestTime`.
-    case outOfBounds
-    /// Later than the clock plus `HeadOptions.maxFuture`.
-    case tooFarInFuture
-    /// No series has this ref.
-    case unknownSeriesRef(SeriesRef)
-    /// A series needs at least one label.
-    case emptyLabels
-
-    public var description: String {
-        switch self {
-        case .outOfOrderSample: "out of order sample"
-        case .duplicateSampleForTimestamp: "duplicate sample for timestamp"
-        case .outOfBounds: "out of bounds"
-        case .tooFarInFuture: "too far in the future"
-        case .unknownSeriesRef(let r): "unknown series ref \(r)"
-        case .emptyLabels: "empty label set"
-        }
     }
 }
 

@@ -1,3 +1,5 @@
+import Storage
+
 /// Cardinality figures of the head, for /api/v1/status/tsdb.
 public struct HeadCardinality: Sendable {
     public struct Entry: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Synchronization
+import Storage
 
 extension Head {
     /// Every series with its chunks inside [mint, maxt), in label order, for a new block.

@@ -1,4 +1,5 @@
 import Synchronization
+import Storage
 
 /// The head's inverted index: label name -> value -> sorted series refs, plus the list of
 /// every ref. Written when a series is created, read by queries.

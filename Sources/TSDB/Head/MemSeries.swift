@@ -1,3 +1,5 @@
+import Storage
+
 /// A sealed chunk with its time range.
 public struct ChunkMeta: Sendable {
     public var minTime: Int64

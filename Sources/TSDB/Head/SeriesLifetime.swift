@@ -1,3 +1,5 @@
+import Storage
+
 // The series-lifetime rule of the head, in one place.
 //
 // A head series (`MemSeries`) is owned by its stripe: `Stripe.byHash` holds the strong

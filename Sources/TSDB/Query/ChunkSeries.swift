@@ -1,3 +1,5 @@
+import Storage
+
 /// A series backed by chunks in time order that do not overlap, read within [mint, maxt].
 public struct ChunkSeries: Series {
     public let labels: Labels

@@ -1,3 +1,5 @@
+import Storage
+
 /// A querier over the head's in-memory series.
 public struct HeadQuerier: Querier {
     let head: Head

@@ -1,3 +1,5 @@
+import Storage
+
 /// Merges queriers over the same range (the head and the blocks): series with the same labels
 /// are joined, and samples present in several sources are returned once.
 public struct MergeQuerier: Querier {

@@ -1,5 +1,4 @@
-/// A reference to one series, unique within a head (and kept through WAL replay).
-public typealias SeriesRef = UInt64
+import Storage
 
 /// Set operations on postings: lists of series references sorted ascending, without
 /// duplicates.

@@ -1,3 +1,5 @@
+import Storage
+
 /// A querier over a store's head and blocks that answers from one consistent view of them.
 ///
 /// The store changes under a query in one way that can hide data: compaction writes a block,
@@ -27,7 +29,7 @@ struct StoreQuerier: Querier {
     /// The head and the blocks overlapping [mint, maxt] merged.
     static func merge(head: Head, blocks: [Block], mint: Int64, maxt: Int64) -> MergeQuerier {
         let overlapping = blocks.filter { $0.meta.maxTime > mint && $0.meta.minTime <= maxt }
-        return MergeQuerier(head: head.querier(mint: mint, maxt: maxt),
+        return MergeQuerier(head: head.headQuerier(mint: mint, maxt: maxt),
                             blocks: overlapping.map { $0.querier(mint: mint, maxt: maxt) }, mint: mint, maxt: maxt)
     }
 

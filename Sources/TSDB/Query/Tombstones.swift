@@ -1,3 +1,5 @@
+import Storage
+
 /// A deleted time range of a series, both ends included.
 public struct DeletedInterval: Sendable, Hashable, Codable {
     public var minTime: Int64

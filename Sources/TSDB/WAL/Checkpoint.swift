@@ -1,3 +1,5 @@
+import Storage
+
 /// A checkpoint not written because a segment it reads is damaged; no segment was removed.
 struct CheckpointError: Error, CustomStringConvertible {
     let segment: String

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Storage
 
 /// The write-ahead log: numbered segment files (`00000000`, `00000001`, …) in one directory,
 /// each a sequence of framed records (docs/format/wal.md). Writes go to the newest segment;

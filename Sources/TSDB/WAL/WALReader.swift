@@ -1,6 +1,7 @@
 import CZlib
 #if canImport(Glibc)
 import Glibc
+import Storage
 #endif
 
 /// What reading a segment found.

@@ -1,4 +1,5 @@
 import CZlib
+import Storage
 
 /// A decoded WAL record.
 enum WALRecord {

@@ -1,4 +1,5 @@
 import Logging
+import Storage
 
 /// What a WAL replay did.
 public struct WALReplayStats: Sendable, Equatable {

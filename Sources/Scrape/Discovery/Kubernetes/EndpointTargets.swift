@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 extension ObjectReference {
     /// `namespace/name` of the pod this refers to (the referrer's namespace by default); nil

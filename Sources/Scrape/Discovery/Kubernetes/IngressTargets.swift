@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 extension K8s.Ingress {
     static func source(namespace: String?, name: String) -> String { "ingress/\(namespace ?? "")/\(name)" }

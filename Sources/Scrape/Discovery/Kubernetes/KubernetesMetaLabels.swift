@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 /// Prometheus' `__meta_kubernetes_*` labels, built the same way for every role: a label set
 /// under construction, with the blocks several roles share (an object's labels and

@@ -1,5 +1,5 @@
 import Synchronization
-import TSDB
+import Storage
 
 /// The objects one Kubernetes discovery knows, and the target groups they make. Each informer
 /// event updates its store and rebuilds the groups of the objects it touches: the object

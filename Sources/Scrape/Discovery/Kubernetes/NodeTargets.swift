@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 extension K8s.Node {
     static func source(name: String) -> String { "node/\(name)" }

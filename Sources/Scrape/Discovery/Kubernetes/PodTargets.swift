@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 extension K8s.Pod {
     static func source(namespace: String?, name: String) -> String { "pod/\(namespace ?? "")/\(name)" }

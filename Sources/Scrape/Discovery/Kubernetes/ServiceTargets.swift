@@ -1,4 +1,4 @@
-import TSDB
+import Storage
 
 extension K8s.Service {
     static func source(namespace: String?, name: String) -> String { "svc/\(namespace ?? "")/\(name)" }

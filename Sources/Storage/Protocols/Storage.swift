@@ -28,12 +28,9 @@ public protocol Appendable: Sendable {
     func makeAppender() -> any Appender
 }
 
-extension DB: Appendable {
-    public func makeAppender() -> any Appender { appender() }
-}
-
-extension Head: Appendable {
-    public func makeAppender() -> any Appender { appender() }
+/// Something queriers come from (the DB, a head, a remote store).
+public protocol Queryable: Sendable {
+    func querier(mint: Int64, maxt: Int64) -> any Querier
 }
 
 /// Hints a querier may use to read less; it must return correct results without them.
@@ -137,12 +134,12 @@ public struct ListSeriesSet: SeriesSet {
 /// share one column in a block (`TimestampEncoding.shared`), so a reader draining many of them
 /// decodes it once. Used by one thread at a time; holds at most `limit` columns.
 public final class TimestampColumnCache {
-    var columns: [UnsafeRawPointer: [Int64]] = [:]
-    let limit: Int
+    package var columns: [UnsafeRawPointer: [Int64]] = [:]
+    package let limit: Int
 
     public init(limit: Int = 4096) { self.limit = limit }
 
-    func store(_ key: UnsafeRawPointer, _ timestamps: ArraySlice<Int64>) {
+    package func store(_ key: UnsafeRawPointer, _ timestamps: ArraySlice<Int64>) {
         if columns.count >= limit { columns.removeAll(keepingCapacity: true) }
         columns[key] = Array(timestamps)
     }
