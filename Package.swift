@@ -89,20 +89,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Workloads", "tsdb-crash-child"], swiftSettings: strictSettings),
+        // What the test suites share: child processes (the built binaries, promtool, openssl)
+        // run and awaited off the cooperative pool, free ports, polling with a deadline.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Workloads", "TestSupport", "tsdb-crash-child"],
+                    swiftSettings: strictSettings),
         // Appends until killed; the crash tests run it as a child process.
         .executableTarget(name: "tsdb-crash-child", dependencies: ["TSDB"], path: "Tests/CrashChild"),
         .testTarget(name: "ScrapeTests", dependencies: ["Scrape", "TSDB"], swiftSettings: strictSettings),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TSDB", "Workloads"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary some tests run.
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "TSDB", "PromQL", "Scrape", "CLI", "Workloads",
+            "Server", "TSDB", "PromQL", "Scrape", "CLI", "Workloads", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
         ], exclude: ["Fixtures"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
-        .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB"], swiftSettings: strictSettings),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB", "TestSupport"], swiftSettings: strictSettings),
         .executableTarget(
             name: "TSDBBenchmarks",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `sextant import`, then `sextant inspect`, then an offline `sextant query`, on the built
 /// binary, with exact output.
@@ -34,7 +35,7 @@ import Testing
         s.replacingOccurrences(of: "[0-9A-HJKMNP-TV-Z]{26}", with: "<ULID>", options: .regularExpression)
     }
 
-    @Test func importThenInspectThenQueryOffline() throws {
+    @Test func importThenInspectThenQueryOffline() async throws {
         let dir = NSTemporaryDirectory() + "sextant-import-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -42,7 +43,7 @@ import Testing
         try Self.openMetricsFile().write(toFile: dir + "/room.om", atomically: true, encoding: .utf8)
         let data = dir + "/data"
 
-        let imported = try runSextant(["import", dir + "/counters.prom", dir + "/room.om", "--storage.tsdb.path", data])
+        let imported = try await runSextant(["import", dir + "/counters.prom", dir + "/room.om", "--storage.tsdb.path", data])
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stderr.isEmpty, "no progress bar when stderr is not a terminal")
         #expect(Self.withULIDsHidden(imported.stdout) == """
@@ -52,7 +53,7 @@ import Testing
 
             """)
 
-        let inspected = try runSextant(["inspect", "--storage.tsdb.path", data, "--top", "3"])
+        let inspected = try await runSextant(["inspect", "--storage.tsdb.path", data, "--top", "3"])
         #expect(inspected.status == 0, "\(inspected.stderr)")
         let lines = Self.withULIDsHidden(inspected.stdout).split(separator: "\n", omittingEmptySubsequences: false)
         // Block sizes depend on SQLite's page layout; everything else is exact.
@@ -91,14 +92,14 @@ import Testing
 
             """)
 
-        let json = try runSextant(["inspect", "--storage.tsdb.path", data, "--json"])
+        let json = try await runSextant(["inspect", "--storage.tsdb.path", data, "--json"])
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let blocks = report?["blocks"] as? [[String: Any]] ?? []
         #expect(blocks.map { $0["samples"] as? Int } == [20, 12])
         #expect(blocks.allSatisfy { ($0["bytes"] as? Int ?? 0) > 0 })
         #expect(report?["series"] as? Int == 3)
 
-        let atEnd = try runSextant(["query", "sum by (code) (http_requests_total)", "--storage.tsdb.path", data,
+        let atEnd = try await runSextant(["query", "sum by (code) (http_requests_total)", "--storage.tsdb.path", data,
                                     "--time", "\((Self.base + 3 * 3_600_000) / 1000)"])
         #expect(atEnd.stdout == """
             SERIES        TIMESTAMP   VALUE
@@ -106,7 +107,7 @@ import Testing
             {code="500"}  1764154800  12
 
             """)
-        let range = try runSextant(["query", "room_temperature_celsius", "--storage.tsdb.path", data, "--format", "csv",
+        let range = try await runSextant(["query", "room_temperature_celsius", "--storage.tsdb.path", data, "--format", "csv",
                                     "--start", "2025-11-26T08:30:00Z", "--end", "2025-11-26T09:30:00Z", "--step", "30m"])
         #expect(range.stdout == """
             series,timestamp,value
@@ -117,7 +118,7 @@ import Testing
             """)
     }
 
-    @Test func badLinesAreAllReportedAndNothingIsWritten() throws {
+    @Test func badLinesAreAllReportedAndNothingIsWritten() async throws {
         let dir = NSTemporaryDirectory() + "sextant-import-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -126,7 +127,7 @@ import Testing
         try "up 1 1e300\n# EOF\n".write(toFile: dir + "/huge.om", atomically: true, encoding: .utf8)
         try "up 1 1\n".write(toFile: dir + "/noeof.om", atomically: true, encoding: .utf8)
         let data = dir + "/data"
-        let r = try runSextant(["import", dir + "/bad.prom", "--storage.tsdb.path", data])
+        let r = try await runSextant(["import", dir + "/bad.prom", "--storage.tsdb.path", data])
         #expect(r.status != 0)
         #expect(r.stderr.contains("bad.prom:2: "))
         #expect(r.stderr.contains("bad.prom:3: a sample needs a timestamp to be imported"))
@@ -138,22 +139,22 @@ import Testing
         let left = try FileManager.default.contentsOfDirectory(atPath: data)
         #expect(left == ["lock"])
 
-        let om = try runSextant(["import", dir + "/noeof.om", "--format", "openmetrics", "--storage.tsdb.path", data])
+        let om = try await runSextant(["import", dir + "/noeof.om", "--format", "openmetrics", "--storage.tsdb.path", data])
         #expect(om.status != 0 && om.stderr.contains("must end with \"# EOF\""))
         // OpenMetrics seconds past what milliseconds can hold: refused, not wrapped.
-        let huge = try runSextant(["import", dir + "/huge.om", "--storage.tsdb.path", data])
+        let huge = try await runSextant(["import", dir + "/huge.om", "--storage.tsdb.path", data])
         #expect(huge.status != 0 && huge.stderr.contains("huge.om:1: timestamp"), "\(huge.stderr)")
         // A file that is one endless line is refused before it fills memory.
         try Data(repeating: UInt8(ascii: "x"), count: 17 << 20).write(to: URL(fileURLWithPath: dir + "/blob.prom"))
-        let blob = try runSextant(["import", dir + "/blob.prom", "--storage.tsdb.path", data])
+        let blob = try await runSextant(["import", dir + "/blob.prom", "--storage.tsdb.path", data])
         #expect(blob.status != 0 && blob.stderr.contains("blob.prom:1: a line longer than 16 MiB"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: data) == ["lock"])
-        let missing = try runSextant(["import", dir + "/none.prom", "--storage.tsdb.path", data])
+        let missing = try await runSextant(["import", dir + "/none.prom", "--storage.tsdb.path", data])
         #expect(missing.status != 0 && missing.stderr.contains("cannot open"))
     }
 
-    @Test func benchPrintsItsTable() throws {
-        let r = try runSextant(["bench", "--series", "20", "--duration", "30m"])
+    @Test func benchPrintsItsTable() async throws {
+        let r = try await runSextant(["bench", "--series", "20", "--duration", "30m"])
         #expect(r.status == 0, "\(r.stderr)")
         let rows = r.stdout.split(separator: "\n").map { String($0) }
         #expect(rows.first?.hasPrefix("BENCHMARK") == true)
@@ -164,9 +165,9 @@ import Testing
         #expect(rows.contains { $0.hasSuffix("20 x 120 = 2400 samples") })
     }
 
-    @Test func everyCommandsHelpHasExamples() throws {
+    @Test func everyCommandsHelpHasExamples() async throws {
         for command in [["serve"], ["query"], ["import"], ["inspect"], ["bench"], ["check", "config"]] {
-            let r = try runSextant(command + ["--help"])
+            let r = try await runSextant(command + ["--help"])
             #expect(r.status == 0)
             #expect(r.stdout.contains("Examples:"), "\(command) --help has no examples")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TSDB
 
 /// `sextant query` on a data directory (read-only) and against a running `sextant serve`.
@@ -18,11 +19,11 @@ import TSDB
         return dir
     }
 
-    @Test func instantRangeAndJSONOnADataDirectory() throws {
+    @Test func instantRangeAndJSONOnADataDirectory() async throws {
         let dir = try Self.makeData()
         defer { try? FileManager.default.removeItem(atPath: dir) }
 
-        let table = try runSextant(["query", "http_requests_total", "--storage.tsdb.path", dir, "--time", "1060"])
+        let table = try await runSextant(["query", "http_requests_total", "--storage.tsdb.path", dir, "--time", "1060"])
         #expect(table.status == 0)
         #expect(table.stdout == """
             SERIES                                      TIMESTAMP  VALUE
@@ -31,12 +32,12 @@ import TSDB
 
             """)
 
-        let csv = try runSextant(["query", "sum(http_requests_total)", "--storage.tsdb.path", dir,
+        let csv = try await runSextant(["query", "sum(http_requests_total)", "--storage.tsdb.path", dir,
                                   "--start", "1970-01-01T00:16:40Z", "--end", "1060", "--step", "30s", "--format", "csv"])
         #expect(csv.status == 0)
         #expect(csv.stdout == "series,timestamp,value\n{},1000,11\n{},1030,33\n{},1060,55\n")
 
-        let json = try runSextant(["query", "http_requests_total{code=\"500\"} * 2", "--storage.tsdb.path", dir,
+        let json = try await runSextant(["query", "http_requests_total{code=\"500\"} * 2", "--storage.tsdb.path", dir,
                                    "--time", "1045", "--format", "json"])
         #expect(json.stdout == #"{"resultType":"vector","result":[{"metric":{"code":"500","job":"api"},"value":[1045,"80"]}]}"# + "\n")
 
@@ -46,7 +47,7 @@ import TSDB
         again.close()
     }
 
-    @Test func aTornWALTailIsReadAroundNotRepaired() throws {
+    @Test func aTornWALTailIsReadAroundNotRepaired() async throws {
         let dir = try Self.makeData()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let segment = dir + "/wal/00000000"
@@ -56,29 +57,29 @@ import TSDB
         handle.closeFile()
         let size = try FileManager.default.attributesOfItem(atPath: segment)[.size] as? Int
 
-        let r = try runSextant(["query", "http_requests_total{code=\"200\"}", "--storage.tsdb.path", dir, "--time", "1060", "--format", "csv"])
+        let r = try await runSextant(["query", "http_requests_total{code=\"200\"}", "--storage.tsdb.path", dir, "--time", "1060", "--format", "csv"])
         #expect(r.status == 0)
         #expect(r.stdout == "series,timestamp,value\n\"http_requests_total{code=\"\"200\"\", job=\"\"api\"\"}\",1060,5\n")
         #expect(r.stderr.contains("warning: WAL segment") && r.stderr.contains("read up to"))
         #expect(try FileManager.default.attributesOfItem(atPath: segment)[.size] as? Int == size)
     }
 
-    @Test func errorsGoToStderrWithAFailingStatus() throws {
+    @Test func errorsGoToStderrWithAFailingStatus() async throws {
         let dir = try Self.makeData()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let parse = try runSextant(["query", "sum(", "--storage.tsdb.path", dir])
+        let parse = try await runSextant(["query", "sum(", "--storage.tsdb.path", dir])
         #expect(parse.status != 0 && parse.stdout.isEmpty)
         #expect(parse.stderr.contains("bad_data: 1:5: parse error"))
 
-        let badTime = try runSextant(["query", "up", "--storage.tsdb.path", dir, "--time", "yesterday"])
+        let badTime = try await runSextant(["query", "up", "--storage.tsdb.path", dir, "--time", "yesterday"])
         #expect(badTime.status != 0 && badTime.stderr.contains("invalid --time \"yesterday\""))
 
         let db = try DB.open(directory: dir)
-        let locked = try runSextant(["query", "up", "--storage.tsdb.path", dir])
+        let locked = try await runSextant(["query", "up", "--storage.tsdb.path", dir])
         #expect(locked.status != 0 && locked.stderr.contains("in use by another process"))
         db.close()
 
-        let noServer = try runSextant(["query", "up", "--server", "http://127.0.0.1:1"])
+        let noServer = try await runSextant(["query", "up", "--server", "http://127.0.0.1:1"])
         #expect(noServer.status != 0 && noServer.stderr.contains("cannot reach http://127.0.0.1:1"))
     }
 }
@@ -91,7 +92,7 @@ import TSDB
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sextant")
+        process.executableURL = URL(fileURLWithPath: sextantBinary)
         process.arguments = ["serve"]
         process.currentDirectoryURL = URL(fileURLWithPath: dir)
         let log = Pipe()
@@ -99,21 +100,21 @@ import TSDB
         process.standardError = log
         try process.run()
         defer { if process.isRunning { process.terminate() } }
+        // The log is read as it comes, so the child never blocks on a full pipe.
+        let logHandle = log.fileHandleForReading
+        async let logged = offThePool { logHandle.readDataToEndOfFile() }
 
-        let started = ContinuousClock.now
         var answer = ""
         // The first scrape comes within one 15 s interval (at the target's offset in it).
-        while ContinuousClock.now - started < .seconds(35) {
-            answer = try runSextant(["query", "up"]).stdout
-            if answer.contains("up{instance=\"localhost:9090\", job=\"sextant\"}") { break }
-            try await Task.sleep(for: .milliseconds(500))
+        _ = await eventually(45, every: .milliseconds(500)) {
+            answer = (try? await runSextant(["query", "up"]).stdout) ?? ""
+            return answer.contains("up{instance=\"localhost:9090\", job=\"sextant\"}")
         }
         #expect(answer.contains("up{instance=\"localhost:9090\", job=\"sextant\"}"))
         #expect(answer.hasSuffix("  1\n"))
 
         process.terminate()
-        let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = String(decoding: try await logged, as: UTF8.self)
         #expect(output.contains("data in ./data, listening on 0.0.0.0:9090"))
         #expect(output.contains("scraping its own /metrics at localhost:9090 every 15s"))
         #expect(FileManager.default.fileExists(atPath: dir + "/data/wal"))

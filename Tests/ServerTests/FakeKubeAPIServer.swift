@@ -6,6 +6,7 @@ import NIOCore
 import NIOSSL
 import Synchronization
 import Testing
+import TestSupport
 
 /// A Kubernetes API server stand-in that behaves like a real one where discovery can tell:
 /// TLS with a certificate from a test CA, bearer tokens (unknown: 401; a token scoped to some

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 
 /// The built `sextant` binary under 16 clients sending heavy and hostile PromQL at once, with
 /// every query slot busy, while a prober asks for `/-/healthy`, `/-/ready` and `/metrics`:
@@ -56,7 +57,7 @@ import Testing
                 authorization: {credentials: bearer-credential-xyz}
                 static_configs: [{targets: ["127.0.0.1:1"]}]
             """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
-        let server = try ServerProcess(directory: dir + "/data", port: ServerProcess.freePort(),
+        let server = try ServerProcess(directory: dir + "/data", port: freePort(),
                                        arguments: ["--query.max-concurrency", "4", "--query.timeout", "5s",
                                                    "--config.file", dir + "/prometheus.yml"])
         try await server.waitReady()
@@ -152,7 +153,7 @@ import Testing
         #expect(fresh.status == 200)
         let read = try await client.post("/api/v1/query", form: [("query", "fresh_after")])
         #expect(read.text.contains("\"7\""), "\(read.text)")
-        #expect(server.terminate() == 0)
+        #expect(await server.terminate() == 0)
     }
 }
 

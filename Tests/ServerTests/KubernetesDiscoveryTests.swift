@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestSupport
 @testable import Scrape
 import TSDB
 
@@ -62,23 +63,6 @@ actor TestCA {
         made = task
         return try await task.value
     }
-}
-
-/// Runs blocking work on a thread of its own and waits for it without blocking a task thread.
-func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
-
-/// Polls `condition` every 20 ms for up to `seconds`.
-func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
-    let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-    while ContinuousClock.now < end {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
 }
 
 /// Collects what a provider sends, as the discovery manager would hold it: groups by source.

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Logging
 import Testing
+import TestSupport
 import PromQL
 import Scrape
 import TSDB
@@ -15,7 +16,7 @@ import TSDB
         let binary = "/usr/bin/prometheus-node-exporter"
         try #require(FileManager.default.isExecutableFile(atPath: binary),
                      "prometheus-node-exporter is missing: apt-get install prometheus-node-exporter (.ci/run does)")
-        let port = ServerProcess.freePort()
+        let port = freePort()
         let exporter = Process()
         exporter.executableURL = URL(fileURLWithPath: binary)
         exporter.arguments = ["--web.listen-address=127.0.0.1:\(port)"]
@@ -23,10 +24,9 @@ import TSDB
         exporter.standardOutput = FileHandle.nullDevice
         try exporter.run()
         defer { exporter.terminate(); exporter.waitUntilExit() }
-        for _ in 0..<100 {
-            if let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!),
-               (r as? HTTPURLResponse)?.statusCode == 200 { break }
-            try await Task.sleep(for: .milliseconds(50))
+        _ = await eventually(60, every: .milliseconds(50)) {
+            guard let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!) else { return false }
+            return (r as? HTTPURLResponse)?.statusCode == 200
         }
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))

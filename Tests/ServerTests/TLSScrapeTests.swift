@@ -4,6 +4,7 @@ import HummingbirdTLS
 import Logging
 import NIOSSL
 import Testing
+import TestSupport
 import Scrape
 import TSDB
 
@@ -14,7 +15,7 @@ import TSDB
         let dir = NSTemporaryDirectory() + "sextant-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try makeSelfSignedCertificate(in: dir)
+        try await makeSelfSignedCertificate(in: dir)
 
         let router = Router()
         router.get("/metrics") { _, _ in "secure_metric 1\n" }
@@ -45,13 +46,10 @@ import TSDB
 
 /// Writes `key.pem` and `cert.pem` (self-signed, for 127.0.0.1, valid a day) into `dir` with
 /// openssl.
-func makeSelfSignedCertificate(in dir: String) throws {
-    let openssl = Process()
-    openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-    openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
-                         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
-    openssl.standardError = FileHandle.nullDevice
-    try openssl.run()
-    openssl.waitUntilExit()
-    try #require(openssl.terminationStatus == 0, "openssl could not make a certificate")
+func makeSelfSignedCertificate(in dir: String) async throws {
+    let openssl = try await runProcess("/usr/bin/openssl", [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    ])
+    try #require(openssl.status == 0, "openssl could not make a certificate: \(openssl.stderr)")
 }

@@ -4,6 +4,7 @@ import HummingbirdBcrypt
 import NIOCore
 import NIOSSL
 import Testing
+import TestSupport
 @testable import Server
 
 /// `--web.config.file`: Prometheus' web configuration, parsed strictly, and TLS, basic auth
@@ -60,7 +61,7 @@ import Testing
         let dir = NSTemporaryDirectory() + "sextant-web-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try makeSelfSignedCertificate(in: dir)
+        try await makeSelfSignedCertificate(in: dir)
         try """
             tls_server_config:
               cert_file: cert.pem

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import TSDB
 import Workloads
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,9 +32,9 @@ final class CrashChild: @unchecked Sendable {
     }
 
     /// The complete lines printed (a line cut short by the kill does not count).
-    func lines() -> [String] {
-        process.waitUntilExit()
-        done.wait()
+    func lines() async -> [String] {
+        let (process, done) = (self.process, self.done)
+        _ = try? await offThePool { process.waitUntilExit(); done.wait() }
         var text = String(decoding: output, as: UTF8.self)
         if !text.hasSuffix("\n"), let cut = text.lastIndex(of: "\n") { text = String(text[...cut]) }
         if !text.contains("\n") { return [] }
@@ -64,16 +65,16 @@ func verifyCrashStore(_ dir: String, series: Int, committed: Set<Int64>) throws 
 }
 
 @Suite(.serialized) struct CrashTests {
-    @Test func sigkillAtRandomMomentsLosesNoCommittedSample() throws {
+    @Test func sigkillAtRandomMomentsLosesNoCommittedSample() async throws {
         let dir = temporaryDirectory()
         defer { Files.remove(dir) }
         var rng = SplitMix64(seed: UInt64(UInt32(truncatingIfNeeded: Date().timeIntervalSince1970.bitPattern)))
         var committed = Set<Int64>()
         for _ in 0..<6 {
             let child = try CrashChild([dir, "40", "65536"])
-            usleep(useconds_t(20_000 + rng.next() % 400_000))
+            try await Task.sleep(for: .microseconds(20_000 + rng.next() % 400_000))
             child.kill()
-            for line in child.lines() {
+            for line in await child.lines() {
                 if line.hasPrefix("committed "), let t = Int64(line.dropFirst(10)) { committed.insert(t) }
                 #expect(!line.hasPrefix("open failed"), "\(line)")
             }
@@ -83,22 +84,22 @@ func verifyCrashStore(_ dir: String, series: Int, committed: Set<Int64>) throws 
         #expect(stored >= committed.count)
     }
 
-    @Test func aSecondProcessIsRefusedTheDirectory() throws {
+    @Test func aSecondProcessIsRefusedTheDirectory() async throws {
         let dir = temporaryDirectory()
         defer { Files.remove(dir) }
         let db = try DB.open(directory: dir)
         defer { db.close() }
         let child = try CrashChild([dir, "1", "65536"])
-        let lines = child.lines()
+        let lines = await child.lines()
         #expect(child.process.terminationStatus == 3)
         #expect(lines.first?.contains("is in use by another process (pid \(getpid()))") == true, "\(lines)")
     }
 
-    @Test func fullDiskStopsIngestionAndCorruptsNothing() throws {
+    @Test func fullDiskStopsIngestionAndCorruptsNothing() async throws {
         let dir = temporaryDirectory()
         defer { Files.remove(dir) }
         let child = try CrashChild([dir, "20", "1048576", "300000"])
-        let lines = child.lines()
+        let lines = await child.lines()
         #expect(child.process.terminationStatus == 0)
         let failure = lines.first { $0.hasPrefix("commit failed") } ?? ""
         #expect(failure.contains("File too large") || failure.contains("No space"), "\(lines.suffix(2))")
