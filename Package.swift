@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "TSDB", targets: ["TSDB"]),
         .library(name: "PromQL", targets: ["PromQL"]),
+        .library(name: "Exposition", targets: ["Exposition"]),
         .library(name: "Scrape", targets: ["Scrape"]),
         .library(name: "Server", targets: ["Server"]),
     ],
@@ -52,10 +53,13 @@ let package = Package(
         // Generated scrape-like data for benchmarks and tests.
         .target(name: "Workloads", dependencies: ["TSDB"], swiftSettings: strictSettings),
         .target(name: "PromQL", dependencies: ["Storage"], swiftSettings: strictSettings),
+        // The exposition formats (Prometheus text, OpenMetrics, import lines): parsers and the
+        // series-text cache, free of networking, so fuzzers and importers link only these.
+        .target(name: "Exposition", dependencies: ["Storage"], swiftSettings: strictSettings),
         .target(
             name: "Scrape",
             dependencies: [
-                "Storage",
+                "Storage", "Exposition",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,7 +70,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "TSDB", "PromQL", "Scrape", "CZlib",
+                "TSDB", "PromQL", "Exposition", "Scrape", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -82,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "CLI",
             dependencies: [
-                "Server", "TSDB", "PromQL", "Scrape", "Workloads",
+                "Server", "TSDB", "PromQL", "Exposition", "Scrape", "Workloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -96,7 +100,7 @@ let package = Package(
                     swiftSettings: strictSettings),
         // Appends until killed; the crash tests run it as a child process.
         .executableTarget(name: "tsdb-crash-child", dependencies: ["TSDB"], path: "Tests/CrashChild"),
-        .testTarget(name: "ScrapeTests", dependencies: ["Scrape", "TSDB"], swiftSettings: strictSettings),
+        .testTarget(name: "ScrapeTests", dependencies: ["Exposition", "Scrape", "TSDB"], swiftSettings: strictSettings),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TSDB", "Workloads"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary some tests run.
         .testTarget(name: "ServerTests", dependencies: [
@@ -120,6 +124,7 @@ let package = Package(
         .executableTarget(
             name: "ScrapeBenchmarks",
             dependencies: [
+                "Exposition",
                 "Scrape",
                 "TSDB",
                 .product(name: "Benchmark", package: "benchmark"),

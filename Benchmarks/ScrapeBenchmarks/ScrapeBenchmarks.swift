@@ -1,4 +1,5 @@
 import Benchmark
+import Exposition
 import Scrape
 import TSDB
 

@@ -1,6 +1,7 @@
+@testable import Exposition
 import Foundation
-import Testing
 @testable import Scrape
+import Testing
 
 /// Every case of the OpenMetrics project's parser conformance suite
 /// (../shared/openmetrics-testdata): good bodies parse, bad ones are rejected.

@@ -1,6 +1,7 @@
-import Testing
-import TSDB
+@testable import Exposition
 @testable import Scrape
+import TSDB
+import Testing
 
 @Suite struct SampleLineTests {
     @Test(arguments: [

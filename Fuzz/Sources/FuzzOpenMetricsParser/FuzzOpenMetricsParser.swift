@@ -4,7 +4,7 @@
 // expected; traps are the finding. What parses must keep the invariants the parser promises:
 // samples in the family their name belongs to, each family once.
 import CFuzzMain
-import Scrape
+import Exposition
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -5,8 +5,8 @@
 //   offers known series texts (`next(known:)`, the scrape cache's fast path);
 // - LineSplitter, fed the body in pieces, gives exactly the body's lines.
 import CFuzzMain
-import Scrape
-@testable import TSDB
+import Exposition
+import Storage
 
 /// Most samples of one body given to the label parser (the slow path of a scrape).
 let maxLabelParses = 512

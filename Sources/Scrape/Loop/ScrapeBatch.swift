@@ -1,3 +1,4 @@
+import Exposition
 import Storage
 
 /// One scrape's samples on their way into an appender: the loop's series cache (moved in for

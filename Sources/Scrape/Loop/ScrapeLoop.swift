@@ -1,10 +1,11 @@
 import AsyncHTTPClient
+import Exposition
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import Synchronization
 import Storage
+import Synchronization
 
 /// What /api/v1/targets shows of a target.
 public struct TargetHealth: Sendable {

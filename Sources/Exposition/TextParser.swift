@@ -51,7 +51,7 @@ public struct TextParser {
 
     /// An entry with the series as offsets into the body: reading one takes no reference to
     /// the body, which matters once per sample.
-    enum Line {
+    public enum Line {
         case sample(series: Range<Int>, value: Double, timestamp: Int64?)
         case metadata(TextEntry)
     }
@@ -64,7 +64,7 @@ public struct TextParser {
     }
 
     /// The next entry as a `Line` (see `next(known:)`).
-    mutating func nextLine(known: (UnsafeBufferPointer<UInt8>) -> Int?) throws(ExpositionError) -> Line? {
+    public mutating func nextLine(known: (UnsafeBufferPointer<UInt8>) -> Int?) throws(ExpositionError) -> Line? {
         while offset < body.count {
             let start = offset
             let end = lineEnd(from: start)
