@@ -229,4 +229,32 @@ enum SampleGen {
         options.chunkSize = 1 << 40
         #expect(options.chunkSize == ChunkHeader.maxSamples)
     }
+
+    /// A chunk whose timestamps live in another chunk reads them from there, and its
+    /// standalone copy reads the same; a shared column that is itself a reference is damage to
+    /// both (found by FuzzChunk: the iterator read one sample from it, the copy none).
+    @Test func sharedTimestampColumnsResolveOnceOrNotAtAll() throws {
+        let ts: [Int64] = [1_000, 16_000, 31_000], vs: [Double] = [1, staleNaN, -0.0]
+        let base = ChunkEncoder.encode(timestamps: ts, values: vs, only: nil)
+        let h = try base.header()
+        var out: [UInt8] = []
+        ChunkHeader.write(encoding: ChunkEncoding(timestamps: .shared, values: h.encoding.values), count: h.count,
+                          minTime: h.minTime, maxTime: h.maxTime, timestampBytes: 0, to: &out)
+        out.append(contentsOf: base.bytes[h.valueColumn])
+        let owner = Chunk(copying: out)
+        let column = UnsafeRawBufferPointer(rebasing: base.bytes[h.timestampColumn])
+        try withExtendedLifetime(base) {
+            let shared = Chunk(bytes: owner.bytes, owner: try #require(owner.owner),
+                               sharedTimestamps: (h.encoding.timestamps, column))
+            let read = decodeAll(shared)
+            #expect(read.ts == ts && read.vs == vs.map(\.bitPattern) && read.error == nil)
+            let copy = decodeAll(try shared.standalone())
+            #expect(copy.ts == ts && copy.vs == read.vs && copy.error == nil)
+
+            let chained = Chunk(bytes: owner.bytes, owner: try #require(owner.owner), sharedTimestamps: (.shared, column))
+            let damaged = decodeAll(chained)
+            #expect(damaged.ts.isEmpty && damaged.error != nil)
+            #expect(throws: ChunkError.self) { try chained.standalone() }
+        }
+    }
 }

@@ -63,6 +63,9 @@ public struct Chunk: @unchecked Sendable {
             return (h.encoding.timestamps, UnsafeRawBufferPointer(rebasing: bytes[h.timestampColumn]))
         }
         guard let shared = sharedTimestamps else { throw .corruptColumn("shared timestamp column not resolved") }
+        // A shared column is a real one: a reference to another reference resolves to nothing
+        // (the block reader refuses it too; this keeps every reader of the chunk in agreement).
+        guard shared.encoding != .shared else { throw .corruptColumn("shared timestamp column refers to another") }
         return (shared.encoding, shared.column)
     }
 
