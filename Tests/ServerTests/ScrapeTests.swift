@@ -313,9 +313,10 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         let relabel = [try RelabelConfig(sourceLabels: ["__meta_port"], targetLabel: "__address__", regex: "(.*)", replacement: "host:$1"),
                        try RelabelConfig(sourceLabels: ["__meta_skip"], regex: "yes", action: .drop)]
         let t = try #require(ScrapeTarget.make(discovered: Labels(["__meta_port": "9100", "__address__": "ignored:1"]), job: "j",
-                                               scheme: "https", metricsPath: "/m", params: ["module": ["x y"]],
+                                               scheme: "https", metricsPath: "/m", params: ["module": ["x y"], "target": ["ä/é&=?"]],
                                                interval: 30_000, timeout: 5_000, relabel: relabel))
-        #expect(t.url == "https://host:9100/m?module=x%20y")
+        // As Go's url.Values encodes them: a space as +, every non-ASCII byte escaped.
+        #expect(t.url == "https://host:9100/m?module=x+y&target=%C3%A4%2F%C3%A9%26%3D%3F")
         #expect(t.labels == Labels(["instance": "host:9100", "job": "j"]))
         #expect(ScrapeTarget.make(discovered: Labels(["__meta_skip": "yes", "__address__": "a:1"]), job: "j", scheme: "http",
                                   metricsPath: "/metrics", params: [:], interval: 1, timeout: 1, relabel: relabel) == nil)

@@ -141,7 +141,11 @@ public final class ScrapeLoop: @unchecked Sendable {
         }
         headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: String(Double(target.timeout) / 1000))
         let request: HTTPClient.Request
-        do { request = try HTTPClient.Request(url: target.url, method: .GET, headers: headers) } catch {
+        // Addressed under tls_config.server_name, the Host header still names the target.
+        if target.serverNameOverride != nil, let authority = URLComponents(string: target.url).map(Self.authority) {
+            headers.replaceOrAdd(name: "Host", value: authority)
+        }
+        do { request = try HTTPClient.Request(url: target.requestURL, method: .GET, headers: headers) } catch {
             return Request(response: eventLoop.makeFailedFuture(error), task: nil)
         }
         let task = client.execute(request: request, delegate: BodyCollector(limit: target.bodySizeLimit),
@@ -252,6 +256,12 @@ public final class ScrapeLoop: @unchecked Sendable {
                 m[metric] = entry
             }
         }
+    }
+
+    /// `host[:port]` of a URL, as a Host header gives it.
+    static func authority(_ c: URLComponents) -> String {
+        let host = c.percentEncodedHost ?? ""
+        return c.port.map { "\(host):\($0)" } ?? host
     }
 
     /// The synthetic series of one scrape.

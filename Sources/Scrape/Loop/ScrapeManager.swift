@@ -22,8 +22,13 @@ public final class ScrapeManager: Sendable {
         var count: Int
     }
 
-    /// Clients for targets with their own TLS settings (one per distinct setting).
-    private let tlsClients = Locked<[ScrapeTLS: HTTPClient]>([:])
+    /// Clients for targets with their own TLS settings: one per distinct setting, and per
+    /// target host when the setting names a server (the client maps the name to the host).
+    private let tlsClients = Locked<[TLSClientKey: HTTPClient]>([:])
+    struct TLSClientKey: Hashable {
+        let tls: ScrapeTLS
+        let host: String?
+    }
     /// Targets relabeling dropped, by discovered group, for /api/v1/targets.
     private let droppedTargets = Locked<[String: [Labels]]>([:])
 
@@ -79,7 +84,7 @@ public final class ScrapeManager: Sendable {
             current[t] = entry
             return
         }
-        let loop = ScrapeLoop(target: t, storage: storage, client: client(for: t.tls), logger: logger)
+        let loop = ScrapeLoop(target: t, storage: storage, client: client(for: t), logger: logger)
         current[t] = Entry(loop: loop, task: Task { await loop.run() }, count: count)
     }
 
@@ -88,13 +93,16 @@ public final class ScrapeManager: Sendable {
         droppedTargets.withLock { $0[group] = dropped.isEmpty ? nil : dropped }
     }
 
-    /// The client for a TLS setting: the shared one without, a client of its own with. A
-    /// setting whose files cannot be read keeps the shared client and the scrape fails the
-    /// certificate check, with the reason logged.
-    public func client(for tls: ScrapeTLS?) -> HTTPClient {
-        guard let tls else { return client }
+    /// The client for a target's TLS setting: the shared one without, a client of its own
+    /// with (and with `server_name`, one per host, resolving the name to it). A setting whose
+    /// files cannot be read keeps the shared client and the scrape fails the certificate
+    /// check, with the reason logged.
+    public func client(for target: ScrapeTarget) -> HTTPClient {
+        guard let tls = target.tls else { return client }
+        let override = target.serverNameOverride
+        let key = TLSClientKey(tls: tls, host: override?.host)
         return tlsClients.withLock { clients in
-            if let c = clients[tls] { return c }
+            if let c = clients[key] { return c }
             var config = HTTPClient.Configuration()
             config.decompression = .enabled(limit: .none)
             do {
@@ -103,8 +111,9 @@ public final class ScrapeManager: Sendable {
                 logger.error("tls_config: \(error)")
                 return client
             }
+            if let override { config.dnsOverride = [override.name: override.host] }
             let c = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
-            clients[tls] = c
+            clients[key] = c
             return c
         }
     }

@@ -34,6 +34,21 @@ public struct ScrapeTarget: Sendable, Hashable {
             && a.honorLabels == b.honorLabels && a.honorTimestamps == b.honorTimestamps && a.sampleLimit == b.sampleLimit
     }
 
+    /// With `tls_config.server_name`, the name the request is addressed to and the host it
+    /// connects to: the client resolves the name to the host, so the certificate is checked
+    /// against the name and SNI carries it, as Prometheus does. Nil without a server name.
+    var serverNameOverride: (name: String, host: String)? {
+        guard let name = tls?.serverName, !name.isEmpty, let host = URLComponents(string: url)?.host, !host.isEmpty else { return nil }
+        return (name, host)
+    }
+
+    /// The URL requested: `url`, or under the server name (see `serverNameOverride`).
+    var requestURL: String {
+        guard let name = serverNameOverride?.name, var c = URLComponents(string: url) else { return url }
+        c.host = name
+        return c.string ?? url
+    }
+
     public func hash(into h: inout Hasher) {
         h.combine(url)
         h.combine(labels)
@@ -61,12 +76,9 @@ public struct ScrapeTarget: Sendable, Hashable {
             labels = labels.setting("__address__", to: address)
         }
         if labels["instance"] == nil { labels = labels.setting("instance", to: address) }
-        var query: [String] = []
-        for l in labels where l.name.hasPrefix("__param_") {
-            query.append(percentEncode(String(l.name.dropFirst(8))) + "=" + percentEncode(l.value))
-        }
+        let params = labels.pairs.filter { $0.name.hasPrefix("__param_") }.map { (name: String($0.name.dropFirst(8)), value: $0.value) }
         let path = labels["__metrics_path__"] ?? metricsPath
-        let url = targetScheme + "://" + address + path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        let url = targetScheme + "://" + address + path + (params.isEmpty ? "" : "?" + QueryEscape.query(params))
         let visible = Labels(sorted: labels.pairs.filter { !$0.name.hasPrefix("__") })
         return ScrapeTarget(labels: visible, discoveredLabels: base, url: url, job: visible["job"] ?? job,
                             interval: interval, timeout: timeout)
@@ -86,12 +98,6 @@ public struct ScrapeTarget: Sendable, Hashable {
         case "https": return 443
         default: return nil
         }
-    }
-
-    static func percentEncode(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
 
     static func formatDuration(_ ms: Int64) -> String {

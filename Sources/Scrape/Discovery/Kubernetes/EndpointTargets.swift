@@ -37,11 +37,7 @@ struct EndpointPods {
         seen[key] = entry
         for c in pod.spec?.containers ?? [] {
             guard let cp = c.ports?.first(where: { $0.containerPort == port }) else { continue }
-            m["pod_container_name"] = c.name
-            m["pod_container_image"] = c.image ?? ""
-            m["pod_container_port_name"] = cp.name ?? ""
-            m["pod_container_port_number"] = String(cp.containerPort)
-            m["pod_container_port_protocol"] = endpointProtocol ?? cp.protocol ?? "TCP"
+            m.setContainer(c, port: cp, protocol: endpointProtocol)
         }
     }
 
@@ -56,11 +52,7 @@ struct EndpointPods {
             for c in pod.spec?.containers ?? [] {
                 for cp in c.ports ?? [] where !ports.contains(cp.containerPort) {
                     var m = base
-                    m["pod_container_name"] = c.name
-                    m["pod_container_image"] = c.image ?? ""
-                    m["pod_container_port_name"] = cp.name ?? ""
-                    m["pod_container_port_number"] = String(cp.containerPort)
-                    m["pod_container_port_protocol"] = cp.protocol ?? "TCP"
+                    m.setContainer(c, port: cp)
                     out.append(m.labels(["__address__": MetaLabels.joinHostPort(ip, cp.containerPort)]))
                 }
             }

@@ -74,9 +74,7 @@ public final class KubernetesAPIClient: Sendable {
     public func shutdown() async { try? await http.shutdown() }
 
     func request(_ path: String, query: [(String, String)]) throws -> HTTPClientRequest {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        let q = query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
+        let q = QueryEscape.query(query.map { (name: $0.0, value: $0.1) })
         var r = HTTPClientRequest(url: baseURL + path + (q.isEmpty ? "" : "?" + q))
         r.headers.add(name: "Accept", value: "application/json")
         r.headers.add(name: "User-Agent", value: "Sextant/0.1 (kubernetes discovery)")

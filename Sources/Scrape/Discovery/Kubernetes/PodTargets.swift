@@ -25,9 +25,7 @@ extension K8s.Pod {
             }
             for p in ports {
                 var pm = m
-                pm["pod_container_port_name"] = p.name ?? ""
-                pm["pod_container_port_number"] = String(p.containerPort)
-                pm["pod_container_port_protocol"] = p.protocol ?? "TCP"
+                pm.setContainer(c, port: p)
                 out.append(pm.labels(["__address__": MetaLabels.joinHostPort(ip, p.containerPort)]))
             }
         }
@@ -38,5 +36,18 @@ extension K8s.Pod {
     func containerID(_ name: String, isInit: Bool) -> String {
         let statuses = isInit ? status?.initContainerStatuses : status?.containerStatuses
         return statuses?.first { $0.name == name }?.containerID ?? ""
+    }
+}
+
+extension MetaLabels {
+    /// A container's name and image and one of its ports (`pod_container_*`), as the pod,
+    /// endpoints and endpointslice roles set them; `protocol` (an endpoint's) overrides the
+    /// port's own, which defaults to TCP.
+    mutating func setContainer(_ c: K8s.Pod.Container, port: K8s.Pod.ContainerPort, protocol proto: String? = nil) {
+        self["pod_container_name"] = c.name
+        self["pod_container_image"] = c.image ?? ""
+        self["pod_container_port_name"] = port.name ?? ""
+        self["pod_container_port_number"] = String(port.containerPort)
+        self["pod_container_port_protocol"] = proto ?? port.protocol ?? "TCP"
     }
 }
