@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 @testable import TSDB
 import Workloads
 
@@ -34,7 +35,7 @@ import Workloads
         let reads = Atomic<Int>(0)
         let readers = 6
 
-        DispatchQueue.concurrentPerform(iterations: readers + 1) { k in
+        onThreads(readers + 1) { k in
             if k == 0 {
                 defer { done.store(true, ordering: .sequentiallyConsistent) }
                 do {
@@ -76,7 +77,7 @@ import Workloads
         try Self.write(db, ticks: 40, written: Atomic<Int64>(0))
         let block = try #require(db.blocks.first)
         let failures = Locked<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 8) { k in
+        onThreads(8) { k in
             for round in 0..<150 {
                 let shard = (k + round) % 8
                 let q = block.querier(mint: .min, maxt: .max)

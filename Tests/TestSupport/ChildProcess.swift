@@ -98,3 +98,18 @@ public func eventually(_ seconds: Double = 10, every interval: Duration = .milli
 private final class ReadOnce: @unchecked Sendable {
     var data = Data()
 }
+
+/// Runs `body(0..<count)` on `count` threads of their own at once and waits for all of them.
+/// Not `DispatchQueue.concurrentPerform`: on Linux it shares libdispatch's workers (one per
+/// core) with Swift's task executor, so while other suites run it may run the iterations one
+/// after another, and a test of concurrent readers and writers then tests nothing.
+public func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    for k in 0..<count {
+        Thread {
+            body(k)
+            done.signal()
+        }.start()
+    }
+    for _ in 0..<count { done.wait() }
+}

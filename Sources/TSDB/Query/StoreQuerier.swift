@@ -18,7 +18,7 @@ struct StoreQuerier: Querier {
 
     /// Runs `read` on a merge of the head and the blocks it can see, until no truncation began
     /// during the read.
-    func consistent<R>(_ read: (MergeQuerier) -> R) -> R {
+    func consistent<R>(_ read: (StoreMerge) -> R) -> R {
         while true {
             let seen = head.truncations.load(ordering: .sequentiallyConsistent)
             let result = read(Self.merge(head: head, blocks: blocks(), mint: mint, maxt: maxt))
@@ -27,9 +27,9 @@ struct StoreQuerier: Querier {
     }
 
     /// The head and the blocks overlapping [mint, maxt] merged.
-    static func merge(head: Head, blocks: [Block], mint: Int64, maxt: Int64) -> MergeQuerier {
+    static func merge(head: Head, blocks: [Block], mint: Int64, maxt: Int64) -> StoreMerge {
         let overlapping = blocks.filter { $0.meta.maxTime > mint && $0.meta.minTime <= maxt }
-        return MergeQuerier(head: head.headQuerier(mint: mint, maxt: maxt),
+        return StoreMerge(head: head.headQuerier(mint: mint, maxt: maxt),
                             blocks: overlapping.map { $0.querier(mint: mint, maxt: maxt) }, mint: mint, maxt: maxt)
     }
 
