@@ -11,6 +11,9 @@
 #   Scripts/fuzz.sh --runs 10000000 --corpus-dir /var/tmp/sextant-corpus FuzzChunk
 #                                           a long run whose corpus is kept (and resumed) there
 #   Scripts/fuzz.sh --max-len 1024 FuzzTextParser   inputs of at most 1 KiB
+#   Scripts/fuzz.sh --timeout 120 ...       an input may take 120 s (default 10): libFuzzer's
+#                                           timer runs on the wall clock, so a long run at idle
+#                                           priority beside a build needs more
 #
 # A crash is reproduced by running the target's binary on the artifact:
 #   SWIFT_BACKTRACE=enable=no Fuzz/.build/release/FuzzChunk <artifact>
@@ -18,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-    echo "usage: Scripts/fuzz.sh [--seconds N] [--runs N] [--max-len N] [--corpus-dir DIR] [--no-build] [target...]" >&2
+    echo "usage: Scripts/fuzz.sh [--seconds N] [--runs N] [--max-len N] [--timeout S] [--corpus-dir DIR] [--no-build] [target...]" >&2
     echo "targets: ${all_targets[*]}" >&2
     exit 2
 }
@@ -33,6 +36,7 @@ done
 seconds=""
 runs=""
 max_len=""
+timeout=10
 corpus_dir=""
 build=1
 targets=()
@@ -43,6 +47,7 @@ while [ $# -gt 0 ]; do
         --runs) [ $# -ge 2 ] || usage; runs=$2; shift 2 ;;
         --runs=*) runs=${1#*=}; shift ;;
         --max-len) [ $# -ge 2 ] || usage; max_len=$2; shift 2 ;;
+        --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
         --corpus-dir) [ $# -ge 2 ] || usage; corpus_dir=$2; shift 2 ;;
         --no-build) build=0; shift ;;
         -h|--help) usage ;;
@@ -50,9 +55,9 @@ while [ $# -gt 0 ]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-for n in "$seconds" "$runs" "$max_len"; do
+for n in "$seconds" "$runs" "$max_len" "$timeout"; do
     if [ -n "$n" ] && ! [[ "$n" =~ ^[1-9][0-9]*$ ]]; then
-        echo "Scripts/fuzz.sh: --seconds, --runs and --max-len take a positive whole number, not '$n'" >&2
+        echo "Scripts/fuzz.sh: --seconds, --runs, --max-len and --timeout take a positive whole number, not '$n'" >&2
         exit 2
     fi
 done
@@ -100,7 +105,7 @@ trap 'rm -rf "$work"' EXIT
 artifacts="$PWD/Fuzz/.build/artifacts/$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$artifacts"
 
-limits=(-rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
+limits=(-rss_limit_mb=2048 -timeout="$timeout" -print_final_stats=1)
 [ -z "$seconds" ] || limits+=("-max_total_time=$seconds")
 [ -z "$runs" ] || limits+=("-runs=$runs")
 [ -z "$max_len" ] || limits+=("-max_len=$max_len")
@@ -111,7 +116,7 @@ echo "Scripts/fuzz.sh: ${#targets[@]} target(s), ${seconds:+$seconds s}${seconds
 export SWIFT_BACKTRACE=enable=no
 # No allocation stacks kept for ASan's reports: unwinding at every malloc took about a tenth
 # of each execution. A crash is reported with its own stack; run the harness on the artifact
-# (line 16 above) for the allocation's. A smaller quarantine of freed memory (16 MiB, not
+# (as above) for the allocation's. A smaller quarantine of freed memory (16 MiB, not
 # 256): cycling through the large one faulted in fresh pages, a fifth of FuzzBlockIndex's time.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-malloc_context_size=0:quarantine_size_mb=16}"
 # The harnesses' temporary files (FuzzBlockIndex's database) go under the work directory.
