@@ -8,7 +8,6 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Sextant",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sextant", targets: ["CLI"]),
         .library(name: "Storage", targets: ["Storage"]),

@@ -26,7 +26,6 @@ let fuzzTargets: [(name: String, libraries: [String])] = [
 
 let package = Package(
     name: "SextantFuzz",
-    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Sextant", path: ".."),
     ],

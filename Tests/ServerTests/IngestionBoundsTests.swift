@@ -16,9 +16,10 @@ import Testing
         #expect(data?["accepted"] as? Int == 1)
         #expect(data?["rejected"] as? Int == 4)
         let errors = (data?["errors"] as? [String]) ?? []
-        #expect(errors.contains { $0.contains("101 labels, more than the 64 allowed") }, "\(errors)")
-        #expect(errors.contains { $0.contains("label name of 2000 bytes") })
-        #expect(errors.contains { $0.contains("has 20000 bytes") })
+        // In Prometheus' words for its scrape limits.
+        #expect(errors.contains { $0 == "label_limit exceeded (metric: wide, number of labels: 101, limit: 64)" }, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("label_name_length_limit exceeded (metric: long, label name: nnnn") && $0.hasSuffix("limit: 1024)") })
+        #expect(errors.contains { $0 == "label_value_length_limit exceeded (metric: long, label name: l, limit: 16384)" })
         #expect(errors.contains { $0 == "too far in the future" })
         let metrics = try await s.get("/metrics")
         #expect(metrics.text.contains("sextant_tsdb_too_far_in_future_samples_total 1"))

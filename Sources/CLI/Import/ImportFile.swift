@@ -33,7 +33,7 @@ struct ImportFileReader {
     var samples = 0
     var errors: [ImportLineError] = []
     var errorCount = 0
-    private var refs = SeriesTextCache(capacity: 10_000_000)
+    private var ingester: LineIngester
     private var lineNumber = 0
     private var sawEOF = false
     /// Newest timestamp accepted: the clock plus the store's future window, as the server
@@ -43,6 +43,10 @@ struct ImportFileReader {
     init(path: String, format: ImportFormat) throws {
         self.path = path
         self.format = format == .auto ? try Self.detect(path) : format
+        // No label limits: a file is the operator's own, read once (the store's own bounds
+        // still apply).
+        ingester = LineIngester(format: self.format == .openmetrics ? .openMetrics : .text, limits: LabelLimits(),
+                                cacheCapacity: 10_000_000)
     }
 
     /// OpenMetrics when the last non-blank line is `# EOF`.
@@ -95,38 +99,42 @@ struct ImportFileReader {
 
     mutating func line(_ bytes: ArraySlice<UInt8>, _ importer: BlockImporter) throws {
         lineNumber += 1
-        guard let first = bytes.firstIndex(where: { $0 != 32 && $0 != 9 && $0 != 13 }) else { return }
-        if sawEOF { return reject("text after \"# EOF\"") }
-        if bytes[first] == UInt8(ascii: "#") {
-            if format == .openmetrics && Self.isEOF(bytes[first...]) { sawEOF = true }
+        if sawEOF {
+            if bytes.contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) { reject("text after \"# EOF\"") }
             return
         }
-        guard let split = SampleLineParser.seriesEnd(bytes) else {
-            return reject("expected a series and a value")
-        }
-        let series = bytes[..<split]
+        let latest = latestTime
         do {
-            let (value, timestamp) = format == .openmetrics
-                ? try SampleLineParser.openMetricsValueAndTimestamp(bytes[split...])
-                : try SampleLineParser.valueAndTimestamp(bytes[split...])
-            guard let timestamp else { return reject("a sample needs a timestamp to be imported") }
-            guard timestamp >= HeadOptions.earliestTime, timestamp <= latestTime else {
-                return reject("timestamp \(timestamp) is outside what the store accepts (too far in the future, or not representable)")
+            let read = try ingester.ingest(bytes, time: { timestamp throws(ImportLineRefusal) in
+                guard let timestamp else { throw ImportLineRefusal("a sample needs a timestamp to be imported") }
+                guard timestamp >= HeadOptions.earliestTime, timestamp <= latest else {
+                    throw ImportLineRefusal("timestamp \(timestamp) is outside what the store accepts (too far in the future, or not representable)")
+                }
+                return timestamp
+            }, create: { labels, t, v in
+                let id = importer.seriesID(labels)
+                try importer.add(id, t, v)
+                return SeriesRef(id)
+            }, append: { ref, t, v in
+                try importer.add(UInt32(truncatingIfNeeded: ref), t, v)
+            })
+            switch read {
+            case .sample: samples += 1
+            case .comment(let text): if format == .openmetrics && Self.isEOF(text) { sawEOF = true }
+            case .blank: break
             }
-            let id: UInt32
-            if let ref = refs.ref(for: series) {
-                id = UInt32(truncatingIfNeeded: ref)
-            } else {
-                let labels = try SampleLineParser.parseSeries(Substring(decoding: series, as: UTF8.self))
-                id = importer.seriesID(labels)
-                refs.insert(series, SeriesRef(id))
-            }
-            try importer.add(id, timestamp, value)
-            samples += 1
         } catch let e as SampleLineError {
             reject(e.message)
+        } catch let e as ImportLineRefusal {
+            reject(e.description)
         }
     }
+}
+
+/// Why a line of an import file is refused, though it parses.
+struct ImportLineRefusal: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// An import that cannot go on, with the reason.

@@ -207,17 +207,9 @@ public final class ScrapeLoop: @unchecked Sendable {
 
     /// The job's label limits; breaking one fails the scrape, as in Prometheus.
     func checkLimits(_ labels: Labels) throws {
-        if target.labelLimit > 0 && labels.count > target.labelLimit {
-            throw ScrapeFailure(description: "label_limit exceeded (metric: \(labels.metricName ?? ""), number of labels: \(labels.count), limit: \(target.labelLimit))")
-        }
-        for l in labels {
-            if target.labelNameLengthLimit > 0 && l.name.count > target.labelNameLengthLimit {
-                throw ScrapeFailure(description: "label_name_length_limit exceeded (label name: \(l.name), limit: \(target.labelNameLengthLimit))")
-            }
-            if target.labelValueLengthLimit > 0 && l.value.count > target.labelValueLengthLimit {
-                throw ScrapeFailure(description: "label_value_length_limit exceeded (label name: \(l.name), limit: \(target.labelValueLengthLimit))")
-            }
-        }
+        let limits = target.labelLimits
+        guard !limits.isUnbounded else { return }
+        do { try limits.check(labels) } catch { throw ScrapeFailure(description: error.description) }
     }
 
     /// Calls `body` for every sample of a text-format or OpenMetrics body.

@@ -24,6 +24,10 @@ public struct ScrapeTarget: Sendable, Hashable {
     public var labelLimit = 0
     public var labelNameLengthLimit = 0
     public var labelValueLengthLimit = 0
+    /// The three above as the store's limits type.
+    var labelLimits: LabelLimits {
+        LabelLimits(labels: labelLimit, nameLength: labelNameLengthLimit, valueLength: labelValueLengthLimit)
+    }
     /// TLS settings for https targets (nil: the system's trust roots, verified).
     public var tls: ScrapeTLS?
     /// The credentials to send; files are read at every scrape (tokens rotate).
