@@ -240,7 +240,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         let target = await FakeTarget()
         defer { target.stop() }
         let body = (0..<30_000).map { "big_metric{id=\"\($0)\",pad=\"aaaaaaaaaa\"} \($0)\n" }.joined()
-        #expect(body.utf8.count > ScrapeTicker.inlineLimit)
+        #expect(body.utf8.count > ScrapeSchedule.defaultInlineLimit)
         target.set(body)
         let head = Head()
         let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
