@@ -59,7 +59,7 @@ final class FakeKubeAPIServer: Sendable {
 
     let backend = Backend()
     var state: Backend { backend }
-    let task: Task<Void, any Error>
+    let task: LoopbackServer
     let port: Int
 
     /// The cluster's state, behind one lock.

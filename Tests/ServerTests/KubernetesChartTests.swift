@@ -62,10 +62,10 @@ import TSDB
         api.allow("sa-token")
         Self.populate(api)
 
-        let manager = ScrapeManager(storage: Head(), logger: Logger(label: "test"))
-        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"), timing: KubeFixture.timing,
+        let manager = runningScrapeManager(storage: Head())
+        let discovery = runningDiscovery(DiscoveryManager(manager: manager, logger: Logger(label: "test"), timing: KubeFixture.timing,
                                          environment: ["KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": String(api.port)],
-                                         serviceAccount: fx.dir)
+                                         serviceAccount: fx.dir))
         discovery.apply(config)
         let expected: [String: [String: String]] = [
             "http://localhost:9090/metrics": ["job": "prometheus", "instance": "localhost:9090"],
@@ -121,8 +121,8 @@ import TSDB
         api.put("api/v1/pods", FakeKubeAPIServer.pod("web-a", ip: "10.1.0.5", ports: [("http", 8080), ("admin", 7070)],
                                                      annotations: ["prometheus.io/scrape": "true", "prometheus.io/port": "8080"]))
         api.put("api/v1/pods", FakeKubeAPIServer.pod("other", ip: "10.1.0.6"))
-        let manager = ScrapeManager(storage: Head(), logger: Logger(label: "test"))
-        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"), timing: KubeFixture.timing)
+        let manager = runningScrapeManager(storage: Head())
+        let discovery = runningDiscovery(DiscoveryManager(manager: manager, logger: Logger(label: "test"), timing: KubeFixture.timing))
         discovery.apply(try PrometheusConfig.parse(yaml))
         #expect(await eventually { !manager.active.isEmpty })
         discovery.stop()

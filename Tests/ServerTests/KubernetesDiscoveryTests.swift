@@ -114,8 +114,8 @@ final class GroupSink: Sendable {
               - {source_labels: [__meta_kubernetes_pod_ready], target_label: ready}
         """)
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
-        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"), timing: KubeFixture.timing)
+        let manager = runningScrapeManager(storage: head)
+        let discovery = runningDiscovery(DiscoveryManager(manager: manager, logger: Logger(label: "test"), timing: KubeFixture.timing))
         discovery.apply(config)
         func pods() -> Set<String> { Set(manager.active.compactMap { $0.target.labels["pod"] }) }
 
@@ -338,8 +338,8 @@ final class GroupSink: Sendable {
                   - {role: ingress, api_server: "https://127.0.0.1:\(api.port)", authorization: {credentials: t}, tls_config: {ca_file: \(fx.ca)}}
             """)
         }
-        let manager = ScrapeManager(storage: Head(), logger: Logger(label: "test"))
-        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"), timing: KubeFixture.timing)
+        let manager = runningScrapeManager(storage: Head())
+        let discovery = runningDiscovery(DiscoveryManager(manager: manager, logger: Logger(label: "test"), timing: KubeFixture.timing))
         discovery.apply(try config("tier"))
         func urls() -> [String: Labels] { Dictionary(manager.active.map { ($0.target.url, $0.target.labels) }, uniquingKeysWith: { a, _ in a }) }
         // The slice's group is rebuilt when its service arrives (the informers race).

@@ -29,7 +29,7 @@ import TSDB
             return (r as? HTTPURLResponse)?.statusCode == 200
         }
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         let target = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(port)"]), job: "node",
                                                     scheme: "http", metricsPath: "/metrics", params: [:],
                                                     interval: 15_000, timeout: 10_000, relabel: []))

@@ -4,8 +4,10 @@ import FoundationNetworking
 #endif
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
+import TestSupport
 import PromQL
 @testable import Scrape
 @testable import Server
@@ -19,7 +21,7 @@ final class FakeTarget: Sendable {
     }
 
     let reply = Reply()
-    let task: Task<Void, any Error>
+    let task: LoopbackServer
     let port: Int
 
     init() async {
@@ -71,7 +73,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         let target = await FakeTarget()
         defer { target.stop() }
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         defer { Task { await manager.shutdown() } }
         var t = try scrapeTarget(target, ["team": "x"], job: "node")
         t.sampleLimit = 3
@@ -133,7 +135,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         let target = await FakeTarget()
         defer { target.stop() }
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         defer { Task { await manager.shutdown() } }
         let t = try scrapeTarget(target)
         let loop = scrapeLoop(t, head, manager)
@@ -161,7 +163,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         let target = await FakeTarget()
         defer { target.stop() }
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         defer { Task { await manager.shutdown() } }
         var t = try scrapeTarget(target)
         t.metricRelabel = [try RelabelConfig(sourceLabels: ["__name__"], regex: "ignored", action: .drop)]
@@ -186,7 +188,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         let target = await FakeTarget()
         defer { target.stop() }
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         defer { Task { await manager.shutdown() } }
         let t = try scrapeTarget(target)
         target.set("old 1 5000\nnow 1\n")
@@ -213,7 +215,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         defer { target.stop() }
         target.set("m 1\n")
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         let t = try scrapeTarget(target, interval: 200, timeout: 200)
         manager.apply(targets: [t])
         try await Task.sleep(for: .milliseconds(1500))
@@ -243,7 +245,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         #expect(body.utf8.count > ScrapeSchedule.defaultInlineLimit)
         target.set(body)
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         let t = try scrapeTarget(target, interval: 300, timeout: 5_000)
         manager.apply(targets: [t])
         var up = 0.0
@@ -269,7 +271,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         let target = await FakeTarget()
         defer { target.stop() }
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         defer { Task { await manager.shutdown() } }
         var t = try scrapeTarget(target)
         t.labelValueLengthLimit = 5
@@ -286,7 +288,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         let target = await FakeTarget()
         defer { target.stop() }
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         defer { Task { await manager.shutdown() } }
         var t = try scrapeTarget(target)
         t.bodySizeLimit = 1 << 20
@@ -325,7 +327,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
     @Test func serveScrapesItselfAndListsTheTarget() async throws {
         let s = try await RunningServer.start(selfScrapeInterval: 300)
         defer { Task { await s.stop() } }
-        s.server.startScraping()
+        s.server.startAndRunScraping()
         var up: Double?
         for _ in 0..<150 where up == nil {
             try await Task.sleep(for: .milliseconds(100))
@@ -437,7 +439,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         let (server, port) = await startLoopback(router)
         defer { server.cancel() }
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         var loops: [String: ScrapeLoop] = [:]
         for path in ["/good", "/hang", "/error", "/garbage", "/cut"] {
             let t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(port)", "case": String(path.dropFirst())]),
@@ -471,8 +473,8 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try #"[{"targets": ["a:1"]}]"#.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
         let config = try PrometheusConfig.parse("scrape_configs:\n  - job_name: f\n    file_sd_configs: [{files: ['\(dir)/*.json'], refresh_interval: 1h}]\n")
-        let manager = ScrapeManager(storage: Head(), logger: Logger(label: "test"))
-        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: Head())
+        let discovery = runningDiscovery(DiscoveryManager(manager: manager, logger: Logger(label: "test")))
         discovery.apply(config)
         #expect(manager.active.map(\.target.url) == ["http://a:1/metrics"])
         try await Task.sleep(for: .milliseconds(1100))     // a new modification time
@@ -481,5 +483,50 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         #expect(Set(manager.active.map(\.target.url)) == ["http://a:1/metrics", "http://b:2/metrics"])
         discovery.stop()
         await manager.shutdown()
+    }
+}
+
+/// Scraping as services under a ServiceGroup, as `sextant serve` runs them: graceful shutdown
+/// stops every loop and provider, the loops mark their series stale on the way out, and both
+/// services return.
+@Suite struct ScrapeServiceTests {
+    @Test func gracefulShutdownStopsLoopsAndMarksSeriesStale() async throws {
+        let target = await FakeTarget()
+        defer { target.stop() }
+        target.set("served 1\n")
+        let head = Head()
+        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let discovery = DiscoveryManager(manager: manager, logger: Logger(label: "test"))
+        // Applied before the services run: the loops start with them.
+        discovery.apply(try PrometheusConfig.parse("""
+            scrape_configs:
+              - job_name: svc
+                scrape_interval: 200ms
+                static_configs: [{targets: ["127.0.0.1:\(target.port)"]}]
+            """))
+        #expect(manager.active.count == 1)
+        let group = ServiceGroup(configuration: .init(services: [manager, discovery], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+
+        func samples() throws -> [Double] {
+            let q = try head.querier(mint: 0, maxt: .max).select([.equal("__name__", "served")], hints: nil)
+            var set = q
+            guard set.next() else { return [] }
+            var it = set.at().makeIterator()
+            var out: [Double] = []
+            while it.next() { out.append(it.at().v) }
+            return out
+        }
+        #expect(await eventually(20) { ((try? samples()) ?? []).count >= 2 })
+
+        await group.triggerGracefulShutdown()
+        try await running.value
+        let stored = try samples()
+        #expect(stored.last?.bitPattern == staleMarker.bitPattern, "the loop marked its series stale: \(stored)")
+        #expect(stored.dropLast().allSatisfy { $0 == 1 })
+        #expect(manager.active.isEmpty)
+        // After shutdown, nothing starts again.
+        manager.apply(targets: [try scrapeTarget(target)])
+        #expect(manager.active.isEmpty)
     }
 }

@@ -7,6 +7,8 @@ import HummingbirdCore
 import HummingbirdTLS
 import NIOSSL
 import Logging
+import Scrape
+import ServiceLifecycle
 import Server
 import TSDB
 
@@ -14,7 +16,7 @@ import TSDB
 final class RunningServer: @unchecked Sendable {
     let server: SextantServer
     let directory: String
-    let task: Task<Void, any Error>
+    let task: LoopbackServer
     let port: Int
 
     /// Starts the server; `configure` adjusts its options, and with `scraping` its scrape
@@ -36,14 +38,14 @@ final class RunningServer: @unchecked Sendable {
         try server.openStorage()
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = try server.application { port in continuation.yield(port) }
-        let task = Task { try await app.runService() }
+        let task = LoopbackServer(app)
         var port = 0
         for await p in stream { port = p; break }
-        if scraping { server.startScraping() }
+        if scraping { server.startAndRunScraping() }
         return RunningServer(server: server, directory: dir, task: task, port: port)
     }
 
-    init(server: SextantServer, directory: String, task: Task<Void, any Error>, port: Int) {
+    init(server: SextantServer, directory: String, task: LoopbackServer, port: Int) {
         self.server = server
         self.directory = directory
         self.task = task
@@ -52,8 +54,7 @@ final class RunningServer: @unchecked Sendable {
 
     func stop() async {
         await server.stopScraping()
-        task.cancel()
-        _ = try? await task.value
+        await task.stop()
         server.db?.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -102,8 +103,31 @@ func q(_ s: String) -> String {
     return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
 }
 
-/// Runs a Hummingbird router on a free loopback port; returns the task and the port.
-func startLoopback(_ router: Router<BasicRequestContext>) async -> (task: Task<Void, any Error>, port: Int) {
+/// A server a test started. `cancel()` shuts it down gracefully: cancelling its task instead
+/// can trap in NIO when a connection is being accepted at that moment ("Deinited
+/// NIOAsyncWriter without calling finish()", apple/swift-nio#3481), which scrape loops still
+/// connecting make likely.
+final class LoopbackServer: Sendable {
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    init(_ app: some Service) {
+        let group = ServiceGroup(configuration: .init(services: [app], logger: quietLoopbackLogger))
+        self.group = group
+        task = Task { try await group.run() }
+    }
+
+    func cancel() { Task { [group] in await group.triggerGracefulShutdown() } }
+
+    /// Shuts down and waits until the server is gone.
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+}
+
+/// Runs a Hummingbird router on a free loopback port; returns the server and the port.
+func startLoopback(_ router: Router<BasicRequestContext>) async -> (task: LoopbackServer, port: Int) {
     await startReportingPort { report in
         Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                     onServerRunning: { report($0.localAddress?.port ?? 0) }, logger: quietLoopbackLogger)
@@ -112,7 +136,7 @@ func startLoopback(_ router: Router<BasicRequestContext>) async -> (task: Task<V
 
 /// The same over TLS with a certificate and key (PEM files).
 func startTLSLoopback(_ router: Router<BasicRequestContext>, certificate: String, key: String) async throws
-    -> (task: Task<Void, any Error>, port: Int) {
+    -> (task: LoopbackServer, port: Int) {
     let tls = TLSConfiguration.makeServerConfiguration(
         certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
         privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
@@ -132,11 +156,32 @@ let quietLoopbackLogger: Logger = {
 /// Starts the application `make` builds (handing it the callback that reports its port) and
 /// waits for the port.
 func startReportingPort<App: ApplicationProtocol>(_ make: (@escaping @Sendable (Int) -> Void) -> App) async
-    -> (task: Task<Void, any Error>, port: Int) {
+    -> (task: LoopbackServer, port: Int) {
     let (stream, continuation) = AsyncStream<Int>.makeStream()
     let app = make { continuation.yield($0) }
-    let task = Task { try await app.runService() }
+    let task = LoopbackServer(app)
     var port = 0
     for await p in stream { port = p; break }
     return (task, port)
+}
+
+/// A scrape manager whose loops run (its service started), as `sextant serve` runs it.
+func runningScrapeManager(storage: any Appendable) -> ScrapeManager {
+    let manager = ScrapeManager(storage: storage, logger: Logger(label: "test"))
+    Task { await manager.run() }
+    return manager
+}
+
+/// A discovery manager whose providers run (its service started).
+func runningDiscovery(_ discovery: DiscoveryManager) -> DiscoveryManager {
+    Task { await discovery.run() }
+    return discovery
+}
+
+extension SextantServer {
+    /// Sets up scraping and runs it in the background, as the server's scraping service does.
+    func startAndRunScraping() {
+        startScraping()
+        Task { await runScraping() }
+    }
 }

@@ -78,7 +78,7 @@ import Testing
         let server = SextantServer(options: options, logger: .init(label: "test"))
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = try server.application { continuation.yield($0) }
-        let task = Task { try await app.runService() }
+        let task = LoopbackServer(app)
         var port = 0
         for await p in stream { port = p; break }
         let base = "http://127.0.0.1:\(port)"
@@ -92,8 +92,7 @@ import Testing
         try server.openStorage()
         let (_, ready) = try await URLSession.shared.data(from: URL(string: base + "/-/ready")!)
         #expect((ready as? HTTPURLResponse)?.statusCode == 200)
-        task.cancel()
-        _ = try? await task.value
+        await task.stop()
         server.db?.close()
         try? FileManager.default.removeItem(atPath: options.dataDirectory)
     }

@@ -24,7 +24,7 @@ import TSDB
         defer { server.cancel() }
 
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         func scrape(_ tls: ScrapeTLS?) async throws -> TargetHealth {
             var t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(port)"]), job: "tls", scheme: "https",
                                                    metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 5_000, relabel: []))
@@ -61,7 +61,7 @@ extension TLSScrapeTests {
         defer { server.cancel() }
 
         let head = Head()
-        let manager = ScrapeManager(storage: head, logger: Logger(label: "test"))
+        let manager = runningScrapeManager(storage: head)
         func scrape(serverName: String?) async throws -> TargetHealth {
             var t = try #require(ScrapeTarget.make(discovered: Labels(["__address__": "127.0.0.1:\(port)"]), job: "tls", scheme: "https",
                                                    metricsPath: "/metrics", params: [:], interval: 15_000, timeout: 5_000, relabel: []))

@@ -60,11 +60,14 @@ public enum FileSD {
 struct FileDiscovery: DiscoveryProvider {
     let files: [String]
     let refreshInterval: Int64
-    /// What the manager already read (it reads the files when a configuration is applied).
+    /// What the manager already read (it reads the files when a configuration is applied),
+    /// and the files' modification times from just before it read them: a change made after
+    /// that and before the provider starts running is still noticed.
     let initial: [TargetGroup]
+    let initialStamps: [String: Date]
 
     func run(_ send: @escaping @Sendable ([TargetGroup]) -> Void) async {
-        var stamps = FileSD.modificationTimes(files)
+        var stamps = initialStamps
         var known = Set(initial.map(\.source))
         var sinceRefresh: Int64 = 0
         while !Task.isCancelled {

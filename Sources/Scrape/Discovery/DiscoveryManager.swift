@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-import Synchronization
+import ServiceLifecycle
 import Storage
+import Synchronization
 
 /// Turns a configuration into scrape targets and keeps them current. Static targets are
 /// groups of their own; file and Kubernetes discovery run as providers that report the groups
@@ -9,7 +10,11 @@ import Storage
 /// targets that came and went, so an event costs what its object costs, not what all targets
 /// cost. A new configuration keeps the providers whose settings did not change (and what they
 /// found), and recomputes every job's targets once.
-public final class DiscoveryManager: Sendable {
+///
+/// A `Service`: providers are child tasks of `run()`, which ends on graceful shutdown (or
+/// `stop()`) once every provider has stopped. Providers a configuration asks for before
+/// `run()` starts begin with it.
+public final class DiscoveryManager: Service, Sendable {
     let manager: ScrapeManager
     let logger: Logger
     let timing: InformerTiming
@@ -29,7 +34,7 @@ public final class DiscoveryManager: Sendable {
         /// Its configuration, to keep it across a reload that did not change it.
         var settings: AnyHashable
         var id: Int
-        var task: Task<Void, Never>?
+        var handle: StopHandle
     }
 
     /// A group's targets after relabeling.
@@ -50,6 +55,9 @@ public final class DiscoveryManager: Sendable {
     }
 
     let state = Mutex(State())
+    /// Providers to start, taken by `run()`; finished by `stop()`.
+    private let starts: AsyncStream<(work: @Sendable () async -> Void, handle: StopHandle)>
+    private let startContinuation: AsyncStream<(work: @Sendable () async -> Void, handle: StopHandle)>.Continuation
 
     public init(manager: ScrapeManager, logger: Logger, timing: InformerTiming = InformerTiming(),
                 environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -59,6 +67,17 @@ public final class DiscoveryManager: Sendable {
         self.timing = timing
         self.environment = environment
         self.serviceAccount = serviceAccount
+        (starts, startContinuation) = AsyncStream.makeStream()
+    }
+
+    /// Runs the providers until graceful shutdown or `stop()`, then stops them and waits.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await start in starts.cancelOnGracefulShutdown() {
+                group.addTask { await start.handle.run(start.work) }
+            }
+            stopProviders()
+        }
     }
 
     /// Applies a configuration: providers that changed or went away stop (what they found is
@@ -77,14 +96,15 @@ public final class DiscoveryManager: Sendable {
                 }
                 for (i, f) in job.fileSD.enumerated() {
                     let key = ProviderKey(job: job.name, kind: "file", index: i)
+                    let stamps = FileSD.modificationTimes(f.files)
                     let groups = FileSD.groups(f.files)
                     s.found[key] = Self.sources(groups)
                     wanted[key] = (FileSettings(files: f.files, refresh: f.refreshInterval),
-                                   { FileDiscovery(files: f.files, refreshInterval: f.refreshInterval, initial: groups) })
+                                   { FileDiscovery(files: f.files, refreshInterval: f.refreshInterval, initial: groups, initialStamps: stamps) })
                 }
             }
             for (key, p) in s.providers where wanted[key]?.settings != p.settings {
-                p.task?.cancel()
+                p.handle.stop()
                 s.providers[key] = nil
                 if key.kind != "file" { s.found[key] = nil }
             }
@@ -93,11 +113,13 @@ public final class DiscoveryManager: Sendable {
             recomputeAll(&s)
             for (key, w) in wanted where s.providers[key] == nil {
                 s.nextID += 1
-                let id = s.nextID, provider = w.make()
-                let task = Task { [weak self] in
+                let id = s.nextID, provider = w.make(), handle = StopHandle()
+                let work: @Sendable () async -> Void = { [weak self] in
                     await provider.run { [weak self] groups in self?.receive(groups, from: key, id: id) }
                 }
-                s.providers[key] = Provider(settings: w.settings, id: id, task: task)
+                // After `stop()` the stream is finished: no provider starts.
+                guard case .enqueued = startContinuation.yield((work, handle)) else { continue }
+                s.providers[key] = Provider(settings: w.settings, id: id, handle: handle)
             }
         }
     }
@@ -178,12 +200,17 @@ public final class DiscoveryManager: Sendable {
         }
     }
 
+    /// Stops every provider and ends `run()`.
     public func stop() {
-        let tasks = state.withLock { s -> [Task<Void, Never>] in
-            let t = s.providers.values.compactMap(\.task)
-            s.providers = [:]
-            return t
+        stopProviders()
+        startContinuation.finish()
+    }
+
+    private func stopProviders() {
+        let handles = state.withLock { s -> [StopHandle] in
+            defer { s.providers = [:] }
+            return s.providers.values.map(\.handle)
         }
-        for t in tasks { t.cancel() }
+        for h in handles { h.stop() }
     }
 }

@@ -1,14 +1,19 @@
 import AsyncHTTPClient
-import NIOSSL
 import Foundation
 import Logging
-import Synchronization
+import NIOSSL
+import ServiceLifecycle
 import Storage
+import Synchronization
 
 /// Runs one scrape loop per target. `apply` replaces the target set, `update` changes it
 /// by what discovery found changed: loops of targets that stay keep running (and keep their
 /// caches), new ones start, removed ones stop and mark their series stale.
-public final class ScrapeManager: Sendable {
+///
+/// A `Service`: the loops are child tasks of `run()`, which ends on graceful shutdown (or
+/// `shutdown()`) once every loop has stopped and marked its series stale. Loops asked for
+/// before `run()` starts begin with it.
+public final class ScrapeManager: Service, Sendable {
     let storage: any Appendable
     /// The shared HTTP client (connection reuse across targets).
     public let client: HTTPClient
@@ -18,9 +23,15 @@ public final class ScrapeManager: Sendable {
     private let loops = Locked<[ScrapeTarget: Entry]>([:])
     struct Entry {
         let loop: ScrapeLoop
-        let task: Task<Void, Never>
+        let handle: StopHandle
         var count: Int
     }
+    /// Loops to start, taken by `run()`; finished by `shutdown()`.
+    private let starts: AsyncStream<(ScrapeLoop, StopHandle)>
+    private let startContinuation: AsyncStream<(ScrapeLoop, StopHandle)>.Continuation
+    /// Whether `run()` began, and its end.
+    private let running = Atomic<Bool>(false)
+    private let finished = OnceValue<Void>()
 
     /// Clients for targets with their own TLS settings: one per distinct setting, and per
     /// target host when the setting names a server (the client maps the name to the host).
@@ -39,6 +50,21 @@ public final class ScrapeManager: Sendable {
         config.decompression = .enabled(limit: .none)
         config.connectionPool = .init(idleTimeout: .seconds(60))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        (starts, startContinuation) = AsyncStream.makeStream()
+    }
+
+    /// Runs the loops until graceful shutdown or `shutdown()`; then stops every loop (each
+    /// marks its series stale), waits for them, and closes the HTTP clients.
+    public func run() async {
+        running.store(true, ordering: .sequentiallyConsistent)
+        await withDiscardingTaskGroup { group in
+            for await (loop, handle) in starts.cancelOnGracefulShutdown() {
+                group.addTask { await handle.run { await loop.run() } }
+            }
+            stopAll()
+        }
+        await closeClients()
+        finished.set(())
     }
 
     /// Replaces the target set: loops of targets that stay keep running (and keep their
@@ -48,7 +74,7 @@ public final class ScrapeManager: Sendable {
         for t in targets { counts[t, default: 0] += 1 }
         let total = loops.withLock { current -> Int in
             for (t, entry) in current where counts[t] == nil {
-                entry.task.cancel()
+                entry.handle.stop()
                 current[t] = nil
             }
             for (t, n) in counts { start(t, count: n, in: &current, replacing: true) }
@@ -70,7 +96,7 @@ public final class ScrapeManager: Sendable {
                 if entry.count > 0 {
                     current[t] = entry
                 } else {
-                    entry.task.cancel()
+                    entry.handle.stop()
                     current[t] = nil
                 }
             }
@@ -85,7 +111,18 @@ public final class ScrapeManager: Sendable {
             return
         }
         let loop = ScrapeLoop(target: t, storage: storage, client: client(for: t), logger: logger)
-        current[t] = Entry(loop: loop, task: Task { await loop.run() }, count: count)
+        let handle = StopHandle()
+        // After shutdown the stream is finished: no loop starts, none is kept.
+        guard case .enqueued = startContinuation.yield((loop, handle)) else { return }
+        current[t] = Entry(loop: loop, handle: handle, count: count)
+    }
+
+    /// Stops every loop; they leave the set.
+    private func stopAll() {
+        loops.withLock { current in
+            for entry in current.values { entry.handle.stop() }
+            current = [:]
+        }
     }
 
     /// Sets the dropped targets of one discovered group (none: the group is gone).
@@ -127,15 +164,19 @@ public final class ScrapeManager: Sendable {
         droppedTargets.withLock { d in d.keys.sorted().flatMap { d[$0] ?? [] } }
     }
 
-    /// Stops every loop (their series are marked stale) and the HTTP client.
+    /// Stops every loop (their series are marked stale) and waits for them, then closes the
+    /// HTTP clients: what graceful shutdown does, for a caller that runs the manager itself.
     public func shutdown() async {
-        let tasks = loops.withLock { l -> [Task<Void, Never>] in
-            let t = l.values.map(\.task)
-            l = [:]
-            return t
+        stopAll()
+        startContinuation.finish()
+        if running.load(ordering: .sequentiallyConsistent) {
+            _ = await finished.value
+        } else {
+            await closeClients()
         }
-        for t in tasks { t.cancel() }
-        for t in tasks { await t.value }
+    }
+
+    private func closeClients() async {
         try? await client.shutdown()
         for c in tlsClients.withLock({ Array($0.values) }) { try? await c.shutdown() }
     }

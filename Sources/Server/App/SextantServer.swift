@@ -120,15 +120,15 @@ public struct SextantServer: Sendable {
                      configuration: .init(address: .hostname(options.host, port: options.port), serverName: "Sextant"),
                      onServerRunning: { channel in
                          let port = channel.localAddress?.port ?? 0
-                         scraping.port.withLock { $0 = port }
+                         scraping.port.set(port)
                          await onRunning(port)
                      },
                      logger: logger)
     }
 
-    /// Starts scraping once the store is open and the port is known: this server's own
-    /// /metrics when `selfScrape` is set.
-    /// With `--config.file`, its jobs; without, this server's own /metrics.
+    /// Sets up scraping once the store is open and the port is known: with `--config.file`,
+    /// its jobs; without, this server's own /metrics (when `selfScrape` is set). The loops and
+    /// providers begin when `runScraping()` runs.
     public func startScraping() {
         guard let db = storage.current else { return }
         let manager = ScrapeManager(storage: db, logger: logger)
@@ -149,7 +149,7 @@ public struct SextantServer: Sendable {
             return
         }
         guard options.selfScrape else { return }
-        let port = scraping.port.withLock { $0 }
+        let port = scraping.port.current ?? 0
         let host = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
         let interval = options.selfScrapeInterval
         let web = options.webConfig
@@ -168,6 +168,16 @@ public struct SextantServer: Sendable {
         logger.info("scraping its own /metrics at \(host):\(port) every \(interval / 1000)s")
     }
 
+    /// Runs the scrape and discovery managers `startScraping()` set up, as child tasks,
+    /// until graceful shutdown or `stopScraping()`.
+    public func runScraping() async {
+        guard let manager = scraping.manager.withLock({ $0 }), let discovery = scraping.discovery.withLock({ $0 }) else { return }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await manager.run() }
+            group.addTask { await discovery.run() }
+        }
+    }
+
     /// Stops scraping (marking scraped series stale).
     public func stopScraping() async {
         scraping.discovery.withLock { $0 }?.stop()
@@ -179,31 +189,47 @@ public struct SextantServer: Sendable {
     /// store opens while the server already answers (/-/ready says 503 until then).
     public func run() async throws {
         let app = try application { port in logger.info("listening on \(options.host):\(port)") }
-        let server = self
-        let opener = Task.detached {
-            try server.openStorage()
-            while server.scraping.port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
-            server.startScraping()
-        }
         let compactor = CompactionService(storage: storage, interval: options.compactionInterval, logger: logger)
         let reloader = ReloadOnHangup(server: self)
-        var config = ServiceGroupConfiguration(services: [app, compactor, reloader],
+        // Services stop in reverse order: scraping first (its series marked stale while the
+        // store is open), the HTTP server last.
+        var config = ServiceGroupConfiguration(services: [app, compactor, reloader, ScrapingService(server: self)],
                                                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // In-flight requests get this long to finish before they are cancelled.
         config.maximumGracefulShutdownDuration = .seconds(30)
         let group = ServiceGroup(configuration: config)
         shutdown.set { Task { await group.triggerGracefulShutdown() } }
-        async let opened: Void = opener.value
         do {
             try await group.run()
         } catch {
+            await stopScraping()
             storage.current?.close()
             throw error
         }
-        try? await opened
-        await stopScraping()
         storage.current?.close()
         logger.info("closed \(options.dataDirectory)")
+    }
+}
+
+/// Opens the store (the API answers 503 until then), waits for the port the server bound,
+/// then scrapes until graceful shutdown, when every loop stops and marks its series stale.
+struct ScrapingService: Service {
+    let server: SextantServer
+
+    func run() async throws {
+        let server = self.server
+        do {
+            try await Task.detached { try server.openStorage() }.value
+        } catch {
+            server.logger.error("cannot open \(server.options.dataDirectory): \(error)")
+            throw error
+        }
+        // A shutdown before the port is known ends the wait.
+        let port = try? await cancelWhenGracefulShutdown { await server.scraping.port.value }
+        guard port != nil, !Task.isShuttingDownGracefully else { return }
+        server.startScraping()
+        await server.runScraping()
+        await server.stopScraping()
     }
 }
 
@@ -259,7 +285,8 @@ final class ShutdownTrigger: Sendable {
 public final class ScrapeState: Sendable {
     let manager = Locked<ScrapeManager?>(nil)
     let discovery = Locked<DiscoveryManager?>(nil)
-    let port = Locked<Int>(0)
+    /// The port the server bound, once it did.
+    let port = OnceValue<Int>()
 
     public init() {}
 }
