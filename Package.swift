@@ -109,6 +109,7 @@ let package = Package(
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], exclude: ["Fixtures"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB", "TestSupport"], swiftSettings: strictSettings),

@@ -44,12 +44,15 @@ install_missing() {
 
 [ "$install" -eq 1 ] && install_missing
 
-# Every suite, in the debug build. Apart, afterwards: the suites that start `sextant serve` as
-# a child and wait for it on the wall clock (on two cores, fifty suites at once can hold a
-# child's start-up past any reasonable timeout), and the stress test and the hostile load test
-# (16 clients each), which would starve the others and be starved by them.
+# Every suite, in the debug build, in groups that do not starve each other. Swift Testing runs
+# a group's suites at once on the task pool (one thread per core, two here): the engine and
+# language suites are long CPU-bound tests that hold those threads, while the server suites
+# wait on clocks (scrapes, discovery watches, readiness), so the two run apart. Apart too:
+# the suites that start `sextant serve` as a child and wait for it, and the stress test and
+# the hostile load test (16 clients each).
 apart='ProcessTests|PromtoolTests|DefaultServeTests'
-swift test --skip "$apart" --skip StressTests --skip HostileLoadTests
+swift test --filter '^(TSDBTests|PromQLTests|ScrapeTests|CLITests)\.' --skip "$apart"
+swift test --skip-build --filter '^ServerTests\.' --skip "$apart" --skip StressTests --skip HostileLoadTests
 swift test --skip-build --filter "$apart"
 swift test --skip-build --filter StressTests
 swift test --skip-build --filter HostileLoadTests

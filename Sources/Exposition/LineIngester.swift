@@ -24,19 +24,21 @@ public struct LineIngester {
     public let format: Format
     public let limits: LabelLimits
     /// Series texts already seen, to their refs; bounded whatever the input holds.
-    public private(set) var cache: SeriesTextCache
+    public var cache: SeriesTextCache { seen }
+    @usableFromInline var seen: SeriesTextCache
 
     public init(format: Format, limits: LabelLimits = .importDefaults, cacheCapacity: Int) {
         self.format = format
         self.limits = limits
-        cache = SeriesTextCache(capacity: cacheCapacity)
+        seen = SeriesTextCache(capacity: cacheCapacity)
     }
 
     /// Reads one line. A sample's timestamp goes through `time` (which supplies a default or
     /// refuses it), then the sample to `append` when its series is cached, or to `create` with
     /// its labels when not (which answers the new series' ref, cached from then on). Throws
     /// what is wrong with the line, or what the closures throw; a line that throws has added
-    /// nothing.
+    /// nothing. Inlinable, so each importer gets it specialized with its own closures.
+    @inlinable
     public mutating func ingest(_ bytes: ArraySlice<UInt8>,
                                 time: (Int64?) throws -> Int64,
                                 create: (Labels, Int64, Double) throws -> SeriesRef,
@@ -54,14 +56,14 @@ public struct LineIngester {
         }
         let t = try time(timestamp)
         let series = bytes[..<split]
-        if let ref = cache.ref(for: series) {
+        if let ref = seen.ref(for: series) {
             try append(ref, t, value)
             return .sample
         }
         let labels = try SampleLineParser.parseSeries(Substring(decoding: series, as: UTF8.self))
         try limits.check(labels)
         let ref = try create(labels, t, value)
-        _ = cache.insert(series, ref)
+        _ = seen.insert(series, ref)
         return .sample
     }
 }

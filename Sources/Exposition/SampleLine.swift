@@ -13,6 +13,8 @@ public struct SampleLine: Sendable, Equatable {
 public struct SampleLineError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }
 
 /// Parses single sample lines (the import format VictoriaMetrics and Prometheus' text

@@ -38,44 +38,44 @@ import Testing
     ]
 
     @Test func hostileQueriesGetTypedErrorsAndTheServerStaysUp() async throws {
-        let s = try await RunningServer.start()
-        defer { Task { await s.stop() } }
-        let long = String(repeating: "a", count: 40)
-        _ = try await s.post("/api/v1/import/prometheus", body: "up 1\n\(long) 1\nm{job=\"\(long)\"} 1\n")
-        for c in Self.cases {
-            let reply = try await s.post(c.path, form: c.form)
-            let described = "\(c.path) \(c.form.map { "\($0.0)=\($0.1.prefix(60))" })"
-            #expect(reply.status == c.status, "\(described): \(reply.status) \(reply.text.prefix(300))")
-            if !c.type.isEmpty {
-                #expect(reply.json["errorType"] as? String == c.type, "\(described): \(reply.text.prefix(300))")
+        try await InProcessServer.with { s in
+            let long = String(repeating: "a", count: 40)
+            _ = try await s.post("/api/v1/import/prometheus", body: "up 1\n\(long) 1\nm{job=\"\(long)\"} 1\n")
+            for c in Self.cases {
+                let reply = try await s.post(c.path, form: c.form)
+                let described = "\(c.path) \(c.form.map { "\($0.0)=\($0.1.prefix(60))" })"
+                #expect(reply.status == c.status, "\(described): \(reply.status) \(reply.text.prefix(300))")
+                if !c.type.isEmpty {
+                    #expect(reply.json["errorType"] as? String == c.type, "\(described): \(reply.text.prefix(300))")
+                }
+                #expect(try await s.get("/-/healthy").status == 200, "after \(described)")
             }
-            #expect(try await s.get("/-/healthy").status == 200, "after \(described)")
+            let encoded = try #require(Self.backtracking.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+            let values = try await s.get("/api/v1/label/job/values?match%5B%5D=\(encoded)")
+            #expect(values.status == 200 && values.text.contains("[]"), "\(values.text)")
+            // History intact and queries still answered.
+            let up = try await s.get("/api/v1/query?query=up")
+            #expect(up.status == 200 && up.text.contains("\"1\""))
         }
-        let encoded = try #require(Self.backtracking.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
-        let values = try await s.get("/api/v1/label/job/values?match%5B%5D=\(encoded)")
-        #expect(values.status == 200 && values.text.contains("[]"), "\(values.text)")
-        // History intact and queries still answered.
-        let up = try await s.get("/api/v1/query?query=up")
-        #expect(up.status == 200 && up.text.contains("\"1\""))
     }
 
     /// Answers past `--query.max-response-bytes` are refused with 422 while being built, from
     /// queries and from the series scan alike; smaller ones are unaffected.
     @Test func responsesAreHeldToTheirSizeLimit() async throws {
-        let s = try await RunningServer.start { $0.maxResponseBytes = 4096 }
-        defer { Task { await s.stop() } }
-        let body = (0..<200).map { "m{i=\"\($0)\",pad=\"\(String(repeating: "p", count: 40))\"} \($0)\n" }.joined()
-        let imported = try await s.post("/api/v1/import/prometheus", body: body)
-        #expect(imported.status == 200, "\(imported.text)")
-        let now = Date().timeIntervalSince1970
-        for (path, form) in [("/api/v1/query", [("query", "m")]), ("/api/v1/series", [("match[]", "m")]),
-                             ("/api/v1/query_range", [("query", "m"), ("start", "\(now - 600)"), ("end", "\(now)"), ("step", "60")])] {
-            let reply = try await s.post(path, form: form)
-            #expect(reply.status == 422, "\(path): \(reply.text.prefix(200))")
-            #expect(reply.json["errorType"] as? String == "execution")
-            #expect(reply.text.contains("max-response-bytes"))
+        try await InProcessServer.with(configure: { $0.maxResponseBytes = 4096 }) { s in
+            let body = (0..<200).map { "m{i=\"\($0)\",pad=\"\(String(repeating: "p", count: 40))\"} \($0)\n" }.joined()
+            let imported = try await s.post("/api/v1/import/prometheus", body: body)
+            #expect(imported.status == 200, "\(imported.text)")
+            let now = Date().timeIntervalSince1970
+            for (path, form) in [("/api/v1/query", [("query", "m")]), ("/api/v1/series", [("match[]", "m")]),
+                                 ("/api/v1/query_range", [("query", "m"), ("start", "\(now - 600)"), ("end", "\(now)"), ("step", "60")])] {
+                let reply = try await s.post(path, form: form)
+                #expect(reply.status == 422, "\(path): \(reply.text.prefix(200))")
+                #expect(reply.json["errorType"] as? String == "execution")
+                #expect(reply.text.contains("max-response-bytes"))
+            }
+            let small = try await s.post("/api/v1/query", form: [("query", #"m{i="7"}"#)])
+            #expect(small.status == 200 && small.text.contains(#""i":"7""#))
         }
-        let small = try await s.post("/api/v1/query", form: [("query", #"m{i="7"}"#)])
-        #expect(small.status == 200 && small.text.contains(#""i":"7""#))
     }
 }

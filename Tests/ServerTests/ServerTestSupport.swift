@@ -5,6 +5,7 @@ import FoundationNetworking
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdTesting
 import NIOSSL
 import Logging
 import Scrape
@@ -183,5 +184,56 @@ extension SextantServer {
     func startAndRunScraping() {
         startScraping()
         Task { await runScraping() }
+    }
+}
+
+/// The server's router driven in process (HummingbirdTesting's router framework): no socket,
+/// no port, no HTTP parsing, for the tests where the socket is not the point. `RunningServer`
+/// is the same server on a real loopback socket, for the rest.
+struct InProcessServer: Sendable {
+    let server: SextantServer
+    let directory: String
+    let client: any TestClientProtocol
+
+    /// A server on a fresh data directory, driven in process for the length of `body`.
+    static func with<R: Sendable>(adminAPI: Bool = false, configure: (inout ServerOptions) -> Void = { _ in },
+                                  _ body: @Sendable (InProcessServer) async throws -> R) async throws -> R {
+        let dir = NSTemporaryDirectory() + "sextant-inprocess-\(UUID().uuidString)"
+        var options = ServerOptions()
+        options.dataDirectory = dir
+        options.enableAdminAPI = adminAPI
+        options.enableLifecycle = true
+        configure(&options)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let server = SextantServer(options: options, logger: logger)
+        try server.openStorage()
+        defer {
+            server.db?.close()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let app = Application(router: server.router(), logger: logger)
+        return try await app.test(.router) { client in
+            try await body(InProcessServer(server: server, directory: dir, client: client))
+        }
+    }
+
+    func get(_ pathAndQuery: String) async throws -> RunningServer.Reply {
+        try await send(pathAndQuery, method: .get, headers: [:], body: nil)
+    }
+
+    func post(_ path: String, form: [(String, String)]) async throws -> RunningServer.Reply {
+        let body = form.map { "\(q($0.0))=\(q($0.1))" }.joined(separator: "&")
+        return try await send(path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                              body: ByteBuffer(string: body))
+    }
+
+    func post(_ path: String, body: String) async throws -> RunningServer.Reply {
+        try await send(path, method: .post, headers: [:], body: ByteBuffer(string: body))
+    }
+
+    func send(_ uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> RunningServer.Reply {
+        let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
+        return RunningServer.Reply(status: Int(response.status.code), body: Data(buffer: response.body))
     }
 }

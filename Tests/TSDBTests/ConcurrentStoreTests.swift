@@ -19,7 +19,7 @@ import Workloads
         Labels(["__name__": "c", "series": String(i), "shard": "s\(i % 8)"])
     }
 
-    @Test func readersSeeEverySampleWhileTheStoreCompacts() throws {
+    @Test func readersSeeEverySampleWhileTheStoreCompacts() async throws {
         let dir = NSTemporaryDirectory() + "sextant-concurrent-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var options = DBOptions()
@@ -35,7 +35,7 @@ import Workloads
         let reads = Atomic<Int>(0)
         let readers = 6
 
-        onThreads(readers + 1) { k in
+        await onThreads(readers + 1) { k in
             if k == 0 {
                 defer { done.store(true, ordering: .sequentiallyConsistent) }
                 do {
@@ -67,7 +67,7 @@ import Workloads
 
     /// One block read by many threads at once, each read checked against the block's series:
     /// SQLite connections and their statements are never shared by two threads.
-    @Test func oneBlockReadFromManyThreads() throws {
+    @Test func oneBlockReadFromManyThreads() async throws {
         let dir = NSTemporaryDirectory() + "sextant-concurrent-block-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var options = DBOptions()
@@ -77,7 +77,7 @@ import Workloads
         try Self.write(db, ticks: 40, written: Atomic<Int64>(0))
         let block = try #require(db.blocks.first)
         let failures = Locked<[String]>([])
-        onThreads(8) { k in
+        await onThreads(8) { k in
             for round in 0..<150 {
                 let shard = (k + round) % 8
                 let q = block.querier(mint: .min, maxt: .max)

@@ -21,10 +21,12 @@ final class CrashChild: @unchecked Sendable {
         process.standardOutput = pipe
         try process.run()
         let handle = pipe.fileHandleForReading
-        DispatchQueue.global().async {
+        // A thread of its own: libdispatch's global workers are the task pool's threads here,
+        // and a read that blocks for the child's life would hold one of them.
+        Thread {
             self.output = handle.readDataToEndOfFile()
             self.done.signal()
-        }
+        }.start()
     }
 
     func kill() {

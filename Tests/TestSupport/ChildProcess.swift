@@ -113,3 +113,8 @@ public func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     }
     for _ in 0..<count { done.wait() }
 }
+
+/// `onThreads`, awaited without holding a thread of the task pool for the whole run.
+public func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) async {
+    _ = try? await offThePool { onThreads(count, body) }
+}

@@ -11,7 +11,8 @@ import Glibc
 /// leaves no thread for the tasks that answer `/-/healthy` until a chunk of it is done.
 ///
 /// Ownership: the job queue and `stopped` are guarded by `condition`; a thread runs one job at
-/// a time. The threads end after `stop()` once the queue is empty.
+/// a time. The threads end after `stop()` once the queue is empty; until then they keep the
+/// pool alive, so an owner that goes away stops its pool (see `QueryLimiter`, `SextantServer`).
 public final class WorkerThreads: @unchecked Sendable {
     /// The nice value of worker threads: above the event loops' and the executor's 0, so
     /// request handling gets the CPU first when every core is busy with queries.
@@ -31,7 +32,10 @@ public final class WorkerThreads: @unchecked Sendable {
     public init(count: Int, name: String, niceness: Int32 = WorkerThreads.niceness) {
         self.count = max(count, 1)
         for i in 0..<self.count {
-            let thread = Thread { [unowned self] in
+            // Each thread holds the pool until it ends: `stop()` followed at once by the
+            // pool's release (its owner's deinit) must not leave a waking thread reading
+            // freed state.
+            let thread = Thread { [self] in
                 Thread.current.name = "\(name)-\(i)"
                 if niceness > 0 { WorkerThreads.lowerPriority(to: niceness) }
                 self.serve()
