@@ -33,4 +33,20 @@ import Testing
         #expect(Parallel.map(1) { $0 + 1 } == [1])
         #expect(Parallel.map(1000) { $0 * 2 } == (0..<1000).map { $0 * 2 })
     }
+
+    /// A pool stopped and released at once, as an owner's deinit does: its threads wake to
+    /// find the pool stopped and end, never reading freed state (they hold the pool until then).
+    @Test func poolsStoppedAndReleasedAtOnceEndCleanly() async {
+        for _ in 0..<200 {
+            var pool: WorkerThreads? = WorkerThreads(count: 2, name: "test-release", niceness: 0)
+            pool?.stop()
+            pool = nil
+            _ = pool
+        }
+        // Threads that outlived their pool would trap while this waits.
+        try? await Task.sleep(for: .milliseconds(300))
+        let pool = WorkerThreads(count: 2, name: "test-after", niceness: 0)
+        #expect(await pool.run { 41 + 1 } == 42)
+        pool.stop()
+    }
 }
