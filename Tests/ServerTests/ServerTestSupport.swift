@@ -10,7 +10,7 @@ import NIOSSL
 import Logging
 import Scrape
 import ServiceLifecycle
-import Server
+@testable import Server
 import TSDB
 
 /// The real server module on a real loopback socket, with a temporary data directory.
@@ -24,19 +24,10 @@ final class RunningServer: @unchecked Sendable {
     /// manager runs as in `sextant serve` (the configuration file's jobs, or itself).
     static func start(adminAPI: Bool = false, selfScrapeInterval: Int64 = 15_000, scraping: Bool = false,
                       configure: (inout ServerOptions) -> Void = { _ in }) async throws -> RunningServer {
-        let dir = NSTemporaryDirectory() + "sextant-server-\(UUID().uuidString)"
-        var options = ServerOptions()
-        options.host = "127.0.0.1"
-        options.port = 0
-        options.dataDirectory = dir
-        options.enableAdminAPI = adminAPI
-        options.enableLifecycle = true
-        options.selfScrapeInterval = selfScrapeInterval
-        configure(&options)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let server = SextantServer(options: options, logger: logger)
-        try server.openStorage()
+        let (server, dir) = try openTestServer("server", adminAPI: adminAPI) { options in
+            options.selfScrapeInterval = selfScrapeInterval
+            configure(&options)
+        }
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = try server.application { port in continuation.yield(port) }
         let task = LoopbackServer(app)
@@ -198,21 +189,12 @@ struct InProcessServer: Sendable {
     /// A server on a fresh data directory, driven in process for the length of `body`.
     static func with<R: Sendable>(adminAPI: Bool = false, configure: (inout ServerOptions) -> Void = { _ in },
                                   _ body: @Sendable (InProcessServer) async throws -> R) async throws -> R {
-        let dir = NSTemporaryDirectory() + "sextant-inprocess-\(UUID().uuidString)"
-        var options = ServerOptions()
-        options.dataDirectory = dir
-        options.enableAdminAPI = adminAPI
-        options.enableLifecycle = true
-        configure(&options)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let server = SextantServer(options: options, logger: logger)
-        try server.openStorage()
+        let (server, dir) = try openTestServer("inprocess", adminAPI: adminAPI, configure: configure)
         defer {
             server.db?.close()
             try? FileManager.default.removeItem(atPath: dir)
         }
-        let app = Application(router: server.router(), logger: logger)
+        let app = Application(router: server.router(), logger: server.logger)
         return try await app.test(.router) { client in
             try await body(InProcessServer(server: server, directory: dir, client: client))
         }
@@ -236,4 +218,23 @@ struct InProcessServer: Sendable {
         let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
         return RunningServer.Reply(status: Int(response.status.code), body: Data(buffer: response.body))
     }
+}
+
+/// A server on a fresh data directory with its store open: the options every test server
+/// shares (loopback, any port, admin API as asked, lifecycle endpoints on), then `configure`.
+func openTestServer(_ kind: String, adminAPI: Bool, configure: (inout ServerOptions) -> Void) throws
+    -> (server: SextantServer, directory: String) {
+    let dir = NSTemporaryDirectory() + "sextant-\(kind)-\(UUID().uuidString)"
+    var options = ServerOptions()
+    options.host = "127.0.0.1"
+    options.port = 0
+    options.dataDirectory = dir
+    options.enableAdminAPI = adminAPI
+    options.enableLifecycle = true
+    configure(&options)
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    let server = SextantServer(options: options, logger: logger)
+    try server.openStorage()
+    return (server, dir)
 }
