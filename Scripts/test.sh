@@ -59,13 +59,14 @@ swift test --skip-build --filter HostileLoadTests
 
 # The concurrency paths under ThreadSanitizer: the storage engine's suites, the PromQL engine,
 # the HTTP API, and the stress test (scaled to TSan's speed: fewer series, longer blocks).
-# -DSEXTANT_TSAN makes `Locked` use a lock ThreadSanitizer can see (Sources/TSDB/Concurrency/
+# -DSEXTANT_TSAN makes `Locked` use a lock ThreadSanitizer can see (Sources/Storage/Concurrency/
 # Locked.swift); halt_on_error turns any report into a failure. Tests that start the sextant
-# binary as a child process stay out: under TSan it starts too slowly for their timeouts.
+# binary as a child process stay out: under TSan it starts too slowly for their timeouts. The
+# engine suites and the server suites run apart, as above.
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"
 tsan=(--sanitize=thread --scratch-path .build-tsan -Xswiftc -DSEXTANT_TSAN)
-swift test "${tsan[@]}" \
-    --filter 'TSDBTests|PromQLTests.EngineTests|PromQLTests.ParserTests|APITests|StatusTests|AdminTests|QueryLimiterTests|HostileQueryTests'
+swift test "${tsan[@]}" --filter '^TSDBTests\.|^PromQLTests\.(EngineTests|ParserTests)/'
+swift test "${tsan[@]}" --skip-build --filter '^ServerTests\.(APITests|TargetsAPITests|StatusTests|AdminTests|QueryLimiterTests|HostileQueryTests)/'
 SEXTANT_STRESS_SECONDS=20 SEXTANT_STRESS_SERIES=50 SEXTANT_STRESS_BLOCK_SECONDS=60 \
 swift test "${tsan[@]}" --skip-build --filter StressTests
 
