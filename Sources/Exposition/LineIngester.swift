@@ -35,7 +35,8 @@ public struct LineIngester {
 
     /// Reads one line. A sample's timestamp goes through `time` (which supplies a default or
     /// refuses it), then the sample to `append` when its series is cached, or to `create` with
-    /// its labels when not (which answers the new series' ref, cached from then on). Throws
+    /// its labels when not (which answers the new series' ref, cached from then on; see
+    /// `SeriesTextCache.resolve`, the step scrapes share). Throws
     /// what is wrong with the line, or what the closures throw; a line that throws has added
     /// nothing. Inlinable, so each importer gets it specialized with its own closures.
     @inlinable
@@ -55,15 +56,12 @@ public struct LineIngester {
         case .openMetrics: try SampleLineParser.openMetricsValueAndTimestamp(bytes[split...])
         }
         let t = try time(timestamp)
-        let series = bytes[..<split]
-        if let ref = seen.ref(for: series) {
-            try append(ref, t, value)
-            return .sample
-        }
-        let labels = try SampleLineParser.parseSeries(Substring(decoding: series, as: UTF8.self))
-        try limits.check(labels)
-        let ref = try create(labels, t, value)
-        _ = seen.insert(series, ref)
+        let limits = limits
+        let resolved = try seen.resolve(bytes[..<split], admit: { labels in
+            try limits.check(labels)
+            return labels
+        }, create: { labels in (try create(labels, t, value), nil) })
+        if case .cached(let i) = resolved { try append(seen.entries[i].ref, t, value) }
         return .sample
     }
 }

@@ -9,6 +9,9 @@ public struct ExpositionSample: Sendable, Equatable {
     /// Milliseconds.
     public var timestamp: Int64?
     public var hasExemplar = false
+    /// Where the series text (`name{labels}` exactly as written) lies in the parsed body: the
+    /// key a series cache looks up, parsed into labels only on a miss.
+    public var series: Range<Int> = 0..<0
 
     public static func == (a: ExpositionSample, b: ExpositionSample) -> Bool {
         a.name == b.name && a.labels.elementsEqual(b.labels, by: { $0 == $1 })
@@ -39,12 +42,24 @@ public enum OpenMetricsParser {
     static let types: Set<String> = ["counter", "gauge", "histogram", "gaugehistogram", "summary", "info", "stateset", "unknown"]
 
     public static func parse(_ text: String) throws(ExpositionError) -> [MetricFamily] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        guard let last = lines.last, last == "# EOF" else { throw ExpositionError(line: lines.count, message: "missing # EOF at the end") }
+        try parse(Array(text.utf8))
+    }
+
+    /// Parses a whole body; each sample's `series` is a range of `body`.
+    public static func parse(_ body: [UInt8]) throws(ExpositionError) -> [MetricFamily] {
+        var lines: [Range<Int>] = []
+        var start = 0
+        while let newline = body[start...].firstIndex(of: 10) {
+            lines.append(start..<newline)
+            start = newline + 1
+        }
+        if start < body.count { lines.append(start..<body.count) }
+        guard let last = lines.last, body[last].elementsEqual("# EOF".utf8) else {
+            throw ExpositionError(line: lines.count, message: "missing # EOF at the end")
+        }
         var state = State()
         for (i, line) in lines.dropLast().enumerated() {
-            try state.line(line, number: i + 1)
+            try state.line(body, line, number: i + 1)
         }
         try state.closeFamily(line: lines.count)
         return state.families
@@ -57,10 +72,14 @@ public enum OpenMetricsParser {
         var closed = Set<String>()
         var lastTimestamp: [String: Int64?] = [:]
 
-        mutating func line(_ line: Substring, number: Int) throws(ExpositionError) {
+        mutating func line(_ body: [UInt8], _ range: Range<Int>, number: Int) throws(ExpositionError) {
             func fail(_ m: String) -> ExpositionError { ExpositionError(line: number, message: m) }
-            guard !line.isEmpty else { throw fail("empty line") }
-            if line.first == "#" { try metadata(line, fail) } else { try sample(line, number, fail) }
+            guard let first = range.first else { throw fail("empty line") }
+            if body[first] == UInt8(ascii: "#") {
+                try metadata(Substring(decoding: body[range], as: UTF8.self), fail)
+            } else {
+                try sample(body, range, fail)
+            }
         }
 
         mutating func metadata(_ line: Substring, _ fail: (String) -> ExpositionError) throws(ExpositionError) {
@@ -119,23 +138,24 @@ public enum OpenMetricsParser {
             return out
         }
 
-        mutating func sample(_ line: Substring, _ number: Int, _ fail: (String) -> ExpositionError) throws(ExpositionError) {
-            var s = Scanner(line)
+        mutating func sample(_ body: [UInt8], _ line: Range<Int>, _ fail: (String) -> ExpositionError) throws(ExpositionError) {
+            var s = Scanner(body, line)
             let name = s.name()
             guard isMetricName(name) else { throw fail("invalid metric name") }
             var labels: [(name: String, value: String)] = []
-            if s.peek == "{" {
+            if s.isPeek("{") {
                 labels = try s.labels(fail)
                 var names = Set<String>()
                 for l in labels where !names.insert(l.name).inserted { throw fail("duplicate label \(l.name)") }
             }
+            let series = line.lowerBound..<s.i
             guard s.take(" ") else { throw fail("expected a space before the value") }
             let valueText = s.token()
             guard let value = parseOMFloat(valueText) else { throw fail("invalid value \(valueText)") }
             var timestamp: Int64?
             var hasExemplar = false
             if s.take(" ") {
-                if s.peek == "#" {
+                if s.isPeek("#") {
                     try exemplar(&s, fail)
                     hasExemplar = true
                 } else {
@@ -143,19 +163,20 @@ public enum OpenMetricsParser {
                     guard let seconds = parseOMFloat(t), seconds.isFinite else { throw fail("invalid timestamp \(t)") }
                     timestamp = saturatingMilliseconds(seconds)
                     if s.take(" ") {
-                        guard s.peek == "#" else { throw fail("unexpected text after the timestamp") }
+                        guard s.isPeek("#") else { throw fail("unexpected text after the timestamp") }
                         try exemplar(&s, fail)
                         hasExemplar = true
                     }
                 }
             }
             guard s.atEnd else { throw fail("unexpected text at the end of the line") }
-            let sample = ExpositionSample(name: name, labels: labels, value: value, timestamp: timestamp, hasExemplar: hasExemplar)
+            let sample = ExpositionSample(name: name, labels: labels, value: value, timestamp: timestamp, hasExemplar: hasExemplar,
+                                          series: series)
             try place(sample, fail)
         }
 
         mutating func exemplar(_ s: inout Scanner, _ fail: (String) -> ExpositionError) throws(ExpositionError) {
-            guard s.take("#"), s.take(" "), s.peek == "{" else { throw fail("malformed exemplar") }
+            guard s.take("#"), s.take(" "), s.isPeek("{") else { throw fail("malformed exemplar") }
             let labels = try s.labels(fail)
             let length = labels.reduce(0) { $0 + $1.name.unicodeScalars.count + $1.value.unicodeScalars.count }
             guard length <= 128 else { throw fail("exemplar labels longer than 128 characters") }
@@ -309,32 +330,44 @@ enum FamilyRules {
     }
 }
 
-/// Reads a sample line left to right.
+/// Reads a sample line left to right, byte by byte (every byte the grammar names is ASCII, so
+/// a multi-byte character never ends a token or a value early).
 struct Scanner {
-    let chars: [Character]
-    var i = 0
+    let bytes: [UInt8]
+    var i: Int
+    let end: Int
 
-    init(_ s: Substring) { chars = Array(s) }
+    init(_ bytes: [UInt8], _ range: Range<Int>) {
+        self.bytes = bytes
+        i = range.lowerBound
+        end = range.upperBound
+    }
 
-    var atEnd: Bool { i >= chars.count }
-    var peek: Character? { i < chars.count ? chars[i] : nil }
+    var atEnd: Bool { i >= end }
+    var peek: UInt8? { i < end ? bytes[i] : nil }
 
-    mutating func take(_ c: Character) -> Bool {
-        guard peek == c else { return false }
+    mutating func take(_ c: Unicode.Scalar) -> Bool {
+        guard peek == UInt8(ascii: c) else { return false }
         i += 1
         return true
     }
 
+    func isPeek(_ c: Unicode.Scalar) -> Bool { peek == UInt8(ascii: c) }
+
+    static func isNameByte(_ b: UInt8) -> Bool {
+        (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 95 || b == 58
+    }
+
     mutating func name() -> String {
         let start = i
-        while let c = peek, c.isASCII, c.isLetter || c.isNumber || c == "_" || c == ":" { i += 1 }
-        return String(chars[start..<i])
+        while let b = peek, Self.isNameByte(b) { i += 1 }
+        return String(decoding: bytes[start..<i], as: UTF8.self)
     }
 
     mutating func token() -> String {
         let start = i
-        while let c = peek, c != " " { i += 1 }
-        return String(chars[start..<i])
+        while let b = peek, b != 32 { i += 1 }
+        return String(decoding: bytes[start..<i], as: UTF8.self)
     }
 
     mutating func labels(_ fail: (String) -> ExpositionError) throws(ExpositionError) -> [(name: String, value: String)] {
@@ -345,27 +378,31 @@ struct Scanner {
             let n = name()
             guard isLabelNameString(n) else { throw fail("invalid label name \(n)") }
             guard take("="), take("\"") else { throw fail("expected =\" after \(n)") }
-            var value = ""
-            while true {
-                guard let c = peek else { throw fail("unterminated label value") }
-                i += 1
-                if c == "\"" { break }
-                if c == "\\" {
-                    guard let e = peek else { throw fail("unterminated escape") }
-                    i += 1
-                    switch e {
-                    case "n": value.append("\n")
-                    case "\\", "\"": value.append(e)
-                    default: value.append("\\"); value.append(e)   // unknown escapes stay as written
-                    }
-                } else {
-                    value.append(c)
-                }
-            }
-            out.append((n, value))
+            out.append((n, try quoted(fail)))
             if take(",") { continue }
             guard take("}") else { throw fail("expected , or }") }
             return out
+        }
+    }
+
+    /// A label value after its opening quote, to the closing one.
+    mutating func quoted(_ fail: (String) -> ExpositionError) throws(ExpositionError) -> String {
+        var value: [UInt8] = []
+        while true {
+            guard let c = peek else { throw fail("unterminated label value") }
+            i += 1
+            if c == UInt8(ascii: "\"") { return String(decoding: value, as: UTF8.self) }
+            guard c == UInt8(ascii: "\\") else {
+                value.append(c)
+                continue
+            }
+            guard let e = peek else { throw fail("unterminated escape") }
+            i += 1
+            switch e {
+            case UInt8(ascii: "n"): value.append(10)
+            case UInt8(ascii: "\\"), UInt8(ascii: "\""): value.append(e)
+            default: value.append(contentsOf: [92, e])   // unknown escapes stay as written
+            }
         }
     }
 }

@@ -97,7 +97,7 @@ public struct TextParser {
             case .sample(let sample): return sample
             case .comment(let comment):
                 if yieldsMetadata {
-                    if let m = metadata(body[comment]) { return .metadata(m) }
+                    if let m = Self.metadata(body[comment]) { return .metadata(m) }
                 } else {
                     commentDigest = (commentDigest ^ SeriesTextCache.hash(body[comment])) &* 0x9E37_79B9_7F4A_7C15
                 }
@@ -127,7 +127,7 @@ public struct TextParser {
         return out
     }
 
-    func metadata(_ line: ArraySlice<UInt8>) -> TextEntry? {
+    static func metadata(_ line: ArraySlice<UInt8>) -> TextEntry? {
         let parts = line.split(separator: 32, maxSplits: 3, omittingEmptySubsequences: true)
         guard parts.count >= 3 else { return nil }
         let kind = String(decoding: parts[1], as: UTF8.self)

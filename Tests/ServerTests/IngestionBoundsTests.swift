@@ -27,8 +27,8 @@ import Testing
 
     @Test func metadataKeepsAtMostItsCapacity() {
         let store = MetadataStore(capacity: 2)
-        for name in ["a", "b", "c", "d"] { store.record(commentLine: "# TYPE \(name) counter") }
-        store.record(commentLine: "# HELP a still updated")
+        for name in ["a", "b", "c", "d"] { store.record(commentLine: Array("# TYPE \(name) counter".utf8)[...]) }
+        store.record(commentLine: Array("# HELP a still updated".utf8)[...])
         #expect(store.all.keys.sorted() == ["a", "b"])
         #expect(store.all["a"]?.help == "still updated")
         #expect(store.dropped == 2)

@@ -35,17 +35,36 @@ struct ScrapeBatch {
             throw ScrapeLoop.ScrapeFailure(description: "sample limit exceeded (\(target.sampleLimit))")
         }
         let t = target.honorTimestamps ? (timestamp ?? time) : time
-        let found: Int? = if let series { cache.index(of: series, guess: guess) } else { guess }
-        if let i = found {
-            try appendCached(i, series, t, value)
-        } else if let series {
-            try appendNew(series, t, value)
+        let (loop, app) = (loop, app)
+        let resolved = try cache.resolve(series, guess: guess, seen: current, admit: loop.finalLabels) { labels in
+            // A sample the head refuses (out of order after a restart, say) is skipped and its
+            // series left uncached, as in Prometheus.
+            guard let handle = try? app.appendReturningHandle(labels, t, value) else { return nil }
+            return (handle.ref, handle)
         }
+        switch resolved {
+        case .cached(let i):
+            try appendCached(i, t, value)
+        case .created(let i, let ref):
+            kept += 1
+            added += 1
+            if let i { noteNew(i) } else { uncachedSeen.insert(ref) }
+        case .dropped(let i):
+            if let i { noteNew(i) }
+        case .refused:
+            kept += 1
+        }
+    }
+
+    /// A new entry, marked seen by this scrape; the next line likely holds the one after it.
+    private mutating func noteNew(_ i: Int) {
+        guess = i + 1
+        marks.append((i, 0))
     }
 
     /// A sample of a cached series: through its handle, or skipped when relabeling drops it
     /// or the body repeats it.
-    private mutating func appendCached(_ i: Int, _ series: ArraySlice<UInt8>?, _ t: Int64, _ value: Double) throws {
+    private mutating func appendCached(_ i: Int, _ t: Int64, _ value: Double) throws {
         guess = i + 1
         cache.prefetch(guess)
         let e = cache.entries[i]
@@ -59,34 +78,13 @@ struct ScrapeBatch {
             try app.append(handle, t, value)
         } catch .unknownSeriesRef {
             // The head dropped the series while the target did not have it: create it again.
-            if let labels = try loop.finalLabels(series ?? cache.key(i)), let new = try? app.appendReturningHandle(labels, t, value) {
+            let labels = try SampleLineParser.parseSeries(Substring(decoding: cache.key(i), as: UTF8.self))
+            if let final = try loop.finalLabels(labels), let new = try? app.appendReturningHandle(final, t, value) {
                 cache.replace(i, with: new)
                 added += 1
             }
         } catch {
             // Out of order, duplicate or out of bounds: the head counts it; the sample is skipped.
-        }
-    }
-
-    /// A sample of a series not cached yet: its labels parsed and relabeled, then cached.
-    private mutating func appendNew(_ series: ArraySlice<UInt8>, _ t: Int64, _ value: Double) throws {
-        guard let labels = try loop.finalLabels(series), !labels.isEmpty else {
-            if let i = cache.insert(series, 0, dropped: true, seen: current) {
-                guess = i + 1
-                marks.append((i, 0))
-            }
-            return
-        }
-        kept += 1
-        // A sample the head refuses (out of order after a restart, say) is skipped and its
-        // series left uncached, as in Prometheus.
-        guard let handle = try? app.appendReturningHandle(labels, t, value) else { return }
-        added += 1
-        if let i = cache.insert(series, handle.ref, seen: current, handle: handle) {
-            guess = i + 1
-            marks.append((i, 0))
-        } else {
-            uncachedSeen.insert(handle.ref)
         }
     }
 

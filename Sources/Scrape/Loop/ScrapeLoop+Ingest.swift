@@ -43,8 +43,8 @@ extension ScrapeLoop {
     /// Labels a scraped series is stored with: its own, the target's (the scraped ones win
     /// with honor_labels, otherwise clashing ones become `exported_<name>`), then metric
     /// relabeling; nil when relabeling drops it.
-    func finalLabels(_ series: ArraySlice<UInt8>) throws -> Labels? {
-        var labels = try TextParser.labels(of: series)
+    func finalLabels(_ scraped: Labels) throws -> Labels? {
+        var labels = scraped
         for l in target.labels {
             if let existing = labels[l.name] {
                 if target.honorLabels { continue }
@@ -71,12 +71,11 @@ extension ScrapeLoop {
                        known: (UnsafeBufferPointer<UInt8>) -> Int? = { _ in nil },
                        _ each: (ArraySlice<UInt8>?, Double, Int64?) throws -> Void) throws {
         if body.contentType.hasPrefix("application/openmetrics-text") {
-            for family in try OpenMetricsParser.parse(String(decoding: body.bytes, as: UTF8.self)) {
+            // Validated whole (OpenMetrics rules span families); each sample's series text is
+            // then a slice of the body, looked up as the text format's is.
+            for family in try OpenMetricsParser.parse(body.bytes) {
                 familyMetadata.withLock { $0[family.name] = MetricMetadata(type: family.type, help: family.help ?? "", unit: family.unit ?? "") }
-                for s in family.samples {
-                    let text = s.name + (s.labels.isEmpty ? "" : "{" + s.labels.map { "\($0.name)=\(quoteLabelValue($0.value))" }.joined(separator: ",") + "}")
-                    try each(Array(text.utf8)[...], s.value, s.timestamp)
-                }
+                for s in family.samples { try each(body.bytes[s.series], s.value, s.timestamp) }
             }
             return
         }
@@ -91,13 +90,7 @@ extension ScrapeLoop {
         commentDigest = parser.commentDigest
         familyMetadata.withLock { m in
             for case .metadata(let kind, let metric, let text) in TextParser.metadata(of: body.bytes) {
-                var entry = m[metric] ?? MetricMetadata()
-                switch kind {
-                case "TYPE": entry.type = text
-                case "HELP": entry.help = text.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\\\", with: "\\")
-                default: entry.unit = text
-                }
-                m[metric] = entry
+                m[metric, default: MetricMetadata()].set(kind, text)
             }
         }
     }

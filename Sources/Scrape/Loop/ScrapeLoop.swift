@@ -116,17 +116,3 @@ public final class ScrapeLoop: @unchecked Sendable {
     }
 
 }
-
-/// TYPE, HELP and UNIT of a metric family.
-public struct MetricMetadata: Sendable, Equatable {
-    public var type = "unknown"
-    public var help = ""
-    public var unit = ""
-
-    public init(type: String = "unknown", help: String = "", unit: String = "") {
-        self.type = type
-        self.help = help
-        self.unit = unit
-    }
-}
-

@@ -30,7 +30,7 @@ extension PrometheusAPI {
                                                append: { ref, t, v in try app.append(ref, t, v) })
                 switch read {
                 case .sample: pending += 1
-                case .comment(let text): metadata.record(commentLine: Substring(decoding: text, as: UTF8.self))
+                case .comment(let text): metadata.record(commentLine: text)
                 case .blank: break
                 }
             } catch {

@@ -1,3 +1,4 @@
+import Exposition
 import PromQL
 import Scrape
 import TSDB

@@ -1,3 +1,4 @@
+import Exposition
 import Scrape
 import Synchronization
 import TSDB
@@ -37,21 +38,11 @@ public final class MetadataStore: Sendable {
     public var dropped: Int { droppedCount.load(ordering: .relaxed) }
 
     /// Reads `# TYPE name type`, `# HELP name text`, `# UNIT name unit` lines.
-    func record(commentLine line: Substring) {
-        let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true)
-        guard parts.count >= 3, parts[0] == "#" else { return }
-        let name = String(parts[2])
-        let rest = parts.count > 3 ? String(parts[3]) : ""
+    func record(commentLine line: ArraySlice<UInt8>) {
+        guard let c = MetricMetadata.comment(line) else { return }
         let full = entries.withLock { e -> Bool in
-            guard e[name] != nil || e.count < capacity else { return true }
-            var entry = e[name] ?? Entry()
-            switch parts[1] {
-            case "TYPE": entry.type = rest
-            case "HELP": entry.help = rest.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\\\", with: "\\")
-            case "UNIT": entry.unit = rest
-            default: return false
-            }
-            e[name] = entry
+            guard e[c.metric] != nil || e.count < capacity else { return true }
+            e[c.metric, default: Entry()].set(c.kind, c.text)
             return false
         }
         if full { droppedCount.add(1, ordering: .relaxed) }
