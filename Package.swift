@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -94,13 +95,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // What the test suites share: child processes (the built binaries, promtool, openssl)
-        // run and awaited off the cooperative pool, free ports, polling with a deadline.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
+        // run and awaited off the cooperative pool, free ports, polling with a deadline, a
+        // store in memory.
+        .target(name: "TestSupport", dependencies: ["Storage"], path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "TSDBTests", dependencies: ["TSDB", "Workloads", "TestSupport", "tsdb-crash-child"],
                     swiftSettings: strictSettings),
         // Appends until killed; the crash tests run it as a child process.
         .executableTarget(name: "tsdb-crash-child", dependencies: ["TSDB"], path: "Tests/CrashChild"),
-        .testTarget(name: "ScrapeTests", dependencies: ["Exposition", "Scrape", "TSDB"], swiftSettings: strictSettings),
+        .testTarget(name: "ScrapeTests", dependencies: [
+            "Exposition", "Scrape", "TSDB", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], swiftSettings: strictSettings),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TSDB", "Workloads"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary some tests run.
         .testTarget(name: "ServerTests", dependencies: [

@@ -14,6 +14,8 @@ final class ScrapeTicker: @unchecked Sendable {
     let eventLoop: any EventLoop
     /// Milliseconds since the epoch (a test's clock in tests).
     let now: @Sendable () -> Int64
+    /// Starts a scrape's request (the loop's HTTP request; a fake target in tests).
+    let fetch: @Sendable (any EventLoop) -> ScrapeLoop.Request
 
     private var schedule: ScrapeSchedule
     private var timer: Scheduled<Void>?
@@ -22,17 +24,31 @@ final class ScrapeTicker: @unchecked Sendable {
     private var started = ContinuousClock.now
     private let done: EventLoopPromise<Void>
 
-    init(loop: ScrapeLoop, eventLoop: any EventLoop, now: @escaping @Sendable () -> Int64 = ScrapeLoop.now) {
+    /// Timers run on `eventLoop`'s clock, `now` stamps the scrapes: a test passes an event loop
+    /// whose time it advances, a clock that follows it, and a fake `fetch`, and sleeps nowhere.
+    init(loop: ScrapeLoop, eventLoop: any EventLoop, now: @escaping @Sendable () -> Int64 = ScrapeLoop.now,
+         fetch: (@Sendable (any EventLoop) -> ScrapeLoop.Request)? = nil) {
         self.loop = loop
         self.eventLoop = eventLoop
         self.now = now
+        self.fetch = fetch ?? { loop.fetch(on: $0) }
         schedule = ScrapeSchedule(interval: loop.target.interval, offset: loop.offset)
         done = eventLoop.makePromise()
     }
 
     /// Runs until `stop()`; returns once no scrape is under way.
     func run() async {
+        start()
+        await finished()
+    }
+
+    /// Starts the loop on its event loop.
+    func start() {
         eventLoop.execute { self.perform(self.schedule.start(now: self.now())) }
+    }
+
+    /// Returns once the loop has stopped and no scrape is under way.
+    func finished() async {
         try? await done.futureResult.get()
     }
 
@@ -51,7 +67,7 @@ final class ScrapeTicker: @unchecked Sendable {
             }
         case .fetch(let time):
             started = ContinuousClock.now
-            let request = loop.fetch(on: eventLoop)
+            let request = fetch(eventLoop)
             self.request = request
             request.response.whenComplete { result in
                 self.request = nil
