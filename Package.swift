@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "Exposition", targets: ["Exposition"]),
         .library(name: "Scrape", targets: ["Scrape"]),
         .library(name: "Server", targets: ["Server"]),
+        // Generated scrape-like data, for the benchmarks (Benchmarks/Package.swift) and tests.
+        .library(name: "Workloads", targets: ["Workloads"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,7 +29,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
-        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // zlib (crc32) and SQLite (block index) from the system: zlib1g-dev, libsqlite3-dev.
@@ -119,36 +120,5 @@ let package = Package(
         ], exclude: ["Fixtures"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB", "TestSupport"], swiftSettings: strictSettings),
-        .executableTarget(
-            name: "TSDBBenchmarks",
-            dependencies: [
-                "TSDB",
-                "Workloads",
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/TSDBBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "ScrapeBenchmarks",
-            dependencies: [
-                "Exposition",
-                "Scrape",
-                "TSDB",
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/ScrapeBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "PromQLBenchmarks",
-            dependencies: [
-                "PromQL",
-                "TSDB",
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/PromQLBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
     ]
 )

@@ -15,7 +15,7 @@ let fuzzTargets: [(name: String, libraries: [String])] = [
     ("FuzzPromQLParser", ["PromQL", "TSDB"]),
     ("FuzzPromQLEval", ["PromQL", "TSDB"]),
     ("FuzzTextParser", ["Exposition", "Storage"]),
-    ("FuzzOpenMetricsParser", ["Exposition"]),
+    ("FuzzOpenMetricsParser", ["Exposition", "Storage"]),
     ("FuzzWALRecord", ["TSDB"]),
     ("FuzzChunk", ["TSDB"]),
     ("FuzzBlockIndex", ["TSDB"]),

@@ -73,3 +73,8 @@ swift test "${tsan[@]}" --skip-build --filter StressTests
 # Every libFuzzer harness of Fuzz/ (parsers, PromQL evaluation, WAL, chunk and block index
 # decoding) for 10 seconds on its committed seed corpus: a crash fails the run.
 Scripts/fuzz.sh --seconds 10
+
+# Allocation counts of the micro-benchmarks (Benchmarks/Package.swift, release build) held to
+# the thresholds committed under Benchmarks/Thresholds/: counts do not depend on the machine,
+# so a change that allocates more on a hot path fails here. Times are not checked (noisy).
+Benchmarks/check-allocations.sh

@@ -108,12 +108,6 @@ enum PromQLTestScriptError: Error, CustomStringConvertible, Sendable {
 
 /// Parses promqltest scripts. See the comment at the top of this file for the layout.
 enum PromQLTestScript {
-    /// The bit pattern of Prometheus' stale marker, a NaN that ends a series.
-    static let staleMarkerBits: UInt64 = 0x7ff0000000000002
-
-    /// Prometheus' stale marker as a value (compare it by bit pattern, it is a NaN).
-    static var staleMarker: Double { Double(bitPattern: staleMarkerBits) }
-
     /// The largest repetition count accepted in `axN`, `a+bxN` and `_xN`, so that a typo cannot
     /// exhaust memory. The largest count in Prometheus' own test files is 10000.
     static let maxRepetition = 10_000_000

@@ -90,6 +90,13 @@ final class ScriptedTarget: Sendable {
         var m: [Int64] { store.samples(Labels(["__name__": "m", "instance": "fake:9100", "job": "j"])).map(\.t) }
         var up: [Double] { store.samples(Labels(["__name__": "up", "instance": "fake:9100", "job": "j"])).map(\.v) }
 
+        /// Stops the loop and waits for it to end.
+        func stop() async {
+            ticker.stop()
+            await eventLoop.run()
+            await ticker.finished()
+        }
+
         func close() async throws {
             try await client.shutdown()
             await eventLoop.shutdownGracefully()
@@ -107,9 +114,7 @@ final class ScriptedTarget: Sendable {
         #expect(rig.target.fetches == [0, 1, 2, 3].map { first + $0 * rig.interval })
         #expect(rig.m == rig.target.fetches, "each scrape stamped with its slot")
         #expect(rig.up == [1, 1, 1, 1])
-        rig.ticker.stop()
-        await rig.eventLoop.run()
-        await rig.ticker.finished()
+        await rig.stop()
         try await rig.close()
     }
 
@@ -126,9 +131,7 @@ final class ScriptedTarget: Sendable {
         #expect(rig.m == [first], "the slow scrape keeps the time of its slot")
         await rig.advance(to: first + 3 * rig.interval)
         #expect(rig.target.fetches == [first, first + 3 * rig.interval], "the missed slots are skipped")
-        rig.ticker.stop()
-        await rig.eventLoop.run()
-        await rig.ticker.finished()
+        await rig.stop()
         try await rig.close()
     }
 

@@ -49,7 +49,21 @@ public final class ScrapeLoop: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// A loop that only ingests bodies handed to it (`ingest`), with the shared HTTP client
+    /// for the scrapes it is never asked to run: benchmarks and tools that push bodies.
+    public convenience init(target: ScrapeTarget, storage: any Appendable) {
+        self.init(target: target, storage: storage, client: .shared, logger: Logger(label: "sextant.scrape"))
+    }
+
     public var health: TargetHealth { state.withLock { $0 } }
+
+    /// The ingest half of a scrape, without HTTP: `body` (text format or OpenMetrics, by
+    /// `contentType`) parsed, relabeled, held to the job's limits and appended in one
+    /// transaction at `time`, with stale markers for series of the previous body that are gone.
+    /// Throws what fails the scrape; then nothing was appended.
+    public func ingest(_ body: [UInt8], contentType: String, at time: Int64) throws -> (scraped: Int, kept: Int, added: Int) {
+        try append((body, contentType), at: time)
+    }
 
     /// Metadata of the target's metric families, by family name.
     public var metadata: [String: MetricMetadata] { familyMetadata.withLock { $0 } }

@@ -85,7 +85,8 @@ func storageBenchmarks() {
     }
 
     Benchmark("Compaction: head to a 2h block (1000 series x 480 samples)",
-              configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 5)) { benchmark in
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 5,
+                                   thresholds: [.mallocCountTotal: .init(relative: [.p90: 2.0], absolute: [.p90: 2])])) { benchmark in
         let dir = scratchDirectory("compact")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let db = try DB.open(directory: dir)

@@ -32,7 +32,8 @@ func makeHead() throws -> Head {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(2), maxIterations: 50)
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(2), maxIterations: 50,
+                                           thresholds: [.mallocCountTotal: .init(relative: [.p90: 2.0], absolute: [.p90: 2])])
     nonisolated(unsafe) var shared: Head?
     let engine = Engine()
     let start: Int64 = 600_000, end: Int64 = 600_000 + 999 * 10_000

@@ -4,7 +4,8 @@ import Workloads
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .mallocCountTotal],
-                                           maxDuration: .seconds(3), maxIterations: 200)
+                                           maxDuration: .seconds(3), maxIterations: 200,
+                                           thresholds: [.mallocCountTotal: .init(relative: [.p90: 2.0], absolute: [.p90: 2])])
     storageBenchmarks()
     let data = ScrapeLikeData(series: 1000, samples: 1200)
 
@@ -81,7 +82,8 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("Head append by ref (10k series x 100 samples)",
-              configuration: .init(metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident])) { benchmark in
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident],
+                                   thresholds: [.mallocCountTotal: .init(relative: [.p90: 2.0], absolute: [.p90: 2])])) { benchmark in
         let head = Head()
         let app = head.appender()
         var refs: [SeriesRef] = []
