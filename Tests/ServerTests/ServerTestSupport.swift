@@ -66,7 +66,7 @@ final class RunningServer: @unchecked Sendable {
         var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         r.httpMethod = "POST"
         r.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        r.httpBody = Data(form.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&").utf8)
+        r.httpBody = formBody(form)
         return try await send(r)
     }
 
@@ -81,14 +81,14 @@ final class RunningServer: @unchecked Sendable {
         let (data, response) = try await URLSession.shared.data(for: r)
         return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
     }
-
-    func encode(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
-    }
 }
 
+/// `name=value&...`, each side percent-encoded, as a form post's body.
+func formBody(_ form: [(String, String)]) -> Data {
+    Data(form.map { "\(q($0.0))=\(q($0.1))" }.joined(separator: "&").utf8)
+}
+
+/// `s` percent-encoded for a query string or form value (only unreserved characters kept).
 func q(_ s: String) -> String {
     var allowed = CharacterSet.alphanumerics
     allowed.insert(charactersIn: "-._~")
