@@ -56,12 +56,16 @@ public struct LineIngester {
         case .openMetrics: try SampleLineParser.openMetricsValueAndTimestamp(bytes[split...])
         }
         let t = try time(timestamp)
+        let series = bytes[..<split]
+        if let ref = seen.ref(for: series) {
+            try append(ref, t, value)
+            return .sample
+        }
         let limits = limits
-        let resolved = try seen.resolve(bytes[..<split], admit: { labels in
+        _ = try seen.add(series, admit: { labels in
             try limits.check(labels)
             return labels
         }, create: { labels in (try create(labels, t, value), nil) })
-        if case .cached(let i) = resolved { try append(seen.entries[i].ref, t, value) }
         return .sample
     }
 }

@@ -31,6 +31,15 @@ extension SeriesTextCache {
                                  create: (Labels) throws -> (ref: SeriesRef, handle: SeriesHandle?)?) throws -> SeriesResolution {
         guard let series else { return .cached(guess) }
         if let i = index(of: series, guess: guess) { return .cached(i) }
+        return try add(series, seen: seen, admit: admit, create: create)
+    }
+
+    /// The miss half of `resolve`, for a caller that looked `series` up itself and did not find
+    /// it: labels parsed, admitted, created and cached.
+    @inlinable
+    public mutating func add(_ series: ArraySlice<UInt8>, seen: Int = 0,
+                             admit: (Labels) throws -> Labels?,
+                             create: (Labels) throws -> (ref: SeriesRef, handle: SeriesHandle?)?) throws -> SeriesResolution {
         let parsed = try SampleLineParser.parseSeries(Substring(decoding: series, as: UTF8.self))
         guard let labels = try admit(parsed), !labels.isEmpty else {
             return .dropped(insert(series, 0, dropped: true, seen: seen))
