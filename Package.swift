@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "PromQL", targets: ["PromQL"]),
         .library(name: "Exposition", targets: ["Exposition"]),
         .library(name: "Scrape", targets: ["Scrape"]),
+        .library(name: "Remote", targets: ["Remote"]),
         .library(name: "Server", targets: ["Server"]),
         // Generated scrape-like data, for the benchmarks (Benchmarks/Package.swift) and tests.
         .library(name: "Workloads", targets: ["Workloads"]),
@@ -29,11 +30,14 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // zlib (crc32) and SQLite (block index) from the system: zlib1g-dev, libsqlite3-dev.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // Snappy's block format for remote write and remote read: libsnappy-dev.
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         // Prefetch hints for the append path.
         .target(name: "CHints"),
         // Google RE2 (libre2-dev) behind a small C interface: linear-time regex matching with the
@@ -69,10 +73,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Prometheus' remote write and remote read: the protobuf messages (generated once from
+        // Protos/, committed), snappy, the receiver and the read service.
+        .target(
+            name: "Remote",
+            dependencies: [
+                "Storage", "CSnappy",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Protocol/Generated/README.md"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Server",
             dependencies: [
-                "TSDB", "PromQL", "Exposition", "Scrape", "CZlib",
+                "TSDB", "PromQL", "Exposition", "Scrape", "Remote", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -111,13 +126,14 @@ let package = Package(
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TSDB", "Workloads"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary some tests run.
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "TSDB", "PromQL", "Scrape", "CLI", "Workloads", "TestSupport",
+            "Server", "TSDB", "PromQL", "Scrape", "Remote", "CLI", "Workloads", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(name: "RemoteTests", dependencies: ["Remote", "TSDB", "TestSupport"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB", "TestSupport"], swiftSettings: strictSettings),
     ]

@@ -11,11 +11,13 @@ cd "$(dirname "$0")/.."
 # What the build links and what the tests start, by Debian package:
 #   zlib1g-dev, libsqlite3-dev   zlib (CRC, gzip) and SQLite (block index), linked
 #   libre2-dev                    RE2 (regex matching), linked
-#   prometheus                    promtool, which the API tests query Sextant with
+#   libsnappy-dev                 snappy (remote write and remote read bodies), linked
+#   prometheus                    promtool, which the API tests query Sextant with, and
+#                                 Prometheus 2.42, the remote write/read peer of the tests
 #   prometheus-node-exporter      a real exporter the scrape tests scrape
 #   openssl                       certificates for the TLS scrape tests
 packages=(
-    zlib1g-dev libsqlite3-dev libre2-dev
+    zlib1g-dev libsqlite3-dev libre2-dev libsnappy-dev
     prometheus prometheus-node-exporter
     openssl
 )

@@ -60,6 +60,19 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("web.enable-lifecycle"), help: "Enable shutdown and reload over HTTP (POST /-/quit, /-/reload).")
     var enableLifecycle = false
 
+    @Flag(name: .customLong("web.enable-remote-write-receiver"), help: "Accept remote write requests on POST /api/v1/write.")
+    var enableRemoteWriteReceiver = false
+
+    @Option(name: .customLong("storage.remote.read-sample-limit"),
+            help: "Most samples one query of a remote read answered with samples may return (0: no limit).")
+    var remoteReadSampleLimit = 50_000_000
+
+    @Option(name: .customLong("storage.remote.read-concurrent-limit"), help: "Most remote read requests answered at once.")
+    var remoteReadConcurrentLimit = 10
+
+    @Option(name: .customLong("storage.remote.read-max-bytes-in-frame"), help: "Frame size of streamed remote read answers, in bytes.")
+    var remoteReadMaxBytesInFrame = 1_048_576
+
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
     var logLevel = "info"
 
@@ -84,6 +97,15 @@ struct Serve: AsyncParsableCommand {
         options.maxResponseBytes = try Serve.bytes(maxResponseBytes, flag: "query.max-response-bytes")
         options.enableAdminAPI = enableAdminAPI
         options.enableLifecycle = enableLifecycle
+        options.enableRemoteWriteReceiver = enableRemoteWriteReceiver
+        guard remoteReadSampleLimit >= 0 else { throw ValidationError("--storage.remote.read-sample-limit: must not be negative") }
+        guard remoteReadConcurrentLimit > 0 else { throw ValidationError("--storage.remote.read-concurrent-limit: must be positive") }
+        guard (1024...(256 << 20)).contains(remoteReadMaxBytesInFrame) else {
+            throw ValidationError("--storage.remote.read-max-bytes-in-frame: must be between 1024 and 268435456")
+        }
+        options.remoteReadSampleLimit = remoteReadSampleLimit
+        options.remoteReadConcurrentLimit = remoteReadConcurrentLimit
+        options.remoteReadMaxBytesInFrame = remoteReadMaxBytesInFrame
         options.configFile = configFile
         if let webConfigFile {
             do { options.webConfig = try WebConfig.load(file: webConfigFile) } catch {
@@ -98,6 +120,10 @@ struct Serve: AsyncParsableCommand {
             "query.lookback-delta": lookbackDelta, "query.max-concurrency": String(maxConcurrency),
             "query.max-response-bytes": maxResponseBytes,
             "web.config.file": webConfigFile ?? "", "web.enable-admin-api": String(enableAdminAPI), "web.enable-lifecycle": String(enableLifecycle),
+            "web.enable-remote-write-receiver": String(enableRemoteWriteReceiver),
+            "storage.remote.read-sample-limit": String(remoteReadSampleLimit),
+            "storage.remote.read-concurrent-limit": String(remoteReadConcurrentLimit),
+            "storage.remote.read-max-bytes-in-frame": String(remoteReadMaxBytesInFrame),
             "log.level": logLevel, "log.format": logFormat,
         ]
         guard let level = Serve.level(logLevel) else { throw ValidationError("--log.level: expected debug, info, warn or error") }

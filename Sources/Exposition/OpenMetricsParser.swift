@@ -354,13 +354,9 @@ struct Scanner {
 
     func isPeek(_ c: Unicode.Scalar) -> Bool { peek == UInt8(ascii: c) }
 
-    static func isNameByte(_ b: UInt8) -> Bool {
-        (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 95 || b == 58
-    }
-
     mutating func name() -> String {
         let start = i
-        while let b = peek, Self.isNameByte(b) { i += 1 }
+        while let b = peek, SampleLineParser.isNameByte(b) { i += 1 }
         return String(decoding: bytes[start..<i], as: UTF8.self)
     }
 

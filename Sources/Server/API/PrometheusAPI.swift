@@ -10,6 +10,8 @@ struct PrometheusAPI: Sendable {
     let storage: StorageState
     let engine: Engine
     let limiter: QueryLimiter
+    /// Where remote read requests run (`--storage.remote.read-concurrent-limit` at once).
+    let remoteReadLimiter: QueryLimiter
     /// Where request parameters are decoded and queries parsed, niced like the query threads
     /// but apart from them, so a parse error is answered while every query slot is busy.
     let requestThreads: WorkerThreads
@@ -45,6 +47,7 @@ struct PrometheusAPI: Sendable {
         router.get("/api/v1/status/buildinfo") { _, _ in json(build.json) }
         registerStatus(on: router)
         registerAdmin(on: router)
+        registerRemote(on: router)
         router.post("/api/v1/import/prometheus") { request, _ in
             await respond { () throws(APIError) in try await importText(request) }
         }

@@ -43,6 +43,12 @@ final class ServerMetrics: Sendable {
     let queryDuration = Histogram(bounds: durationBuckets)
     let httpDuration = Histogram(bounds: durationBuckets)
     let httpRequests = Atomic<Int>(0)
+    /// Remote write receiver: samples appended, samples refused, requests refused whole.
+    let remoteWriteSamples = Atomic<Int>(0)
+    let remoteWriteRejected = Atomic<Int>(0)
+    let remoteWriteInvalidRequests = Atomic<Int>(0)
+    /// Remote read requests being answered.
+    let remoteReadQueries = Atomic<Int>(0)
     let startTime = Date()
 
     func observeQuery(_ d: Swift.Duration) {
@@ -80,6 +86,10 @@ final class ServerMetrics: Sendable {
         family("sextant_http_request_duration_seconds", "histogram", "Time spent answering HTTP requests.")
         out += httpDuration.render("sextant_http_request_duration_seconds")
         metric("sextant_http_requests_total", "counter", "HTTP requests served.", "\(httpRequests.load(ordering: .relaxed))")
+        metric("sextant_remote_write_received_samples_total", "counter", "Samples appended from remote write requests.", "\(remoteWriteSamples.load(ordering: .relaxed))")
+        metric("sextant_remote_write_rejected_samples_total", "counter", "Samples of remote write requests refused (bad labels, out of order, out of bounds, too far in the future, native histograms).", "\(remoteWriteRejected.load(ordering: .relaxed))")
+        metric("sextant_remote_write_invalid_requests_total", "counter", "Remote write requests refused whole (undecodable or too large).", "\(remoteWriteInvalidRequests.load(ordering: .relaxed))")
+        metric("sextant_api_remote_read_queries", "gauge", "Remote read requests being answered.", "\(remoteReadQueries.load(ordering: .relaxed))")
         out += ProcessMetrics.render(startTime: startTime)
         return out
     }

@@ -28,6 +28,14 @@ public struct ServerOptions: Sendable {
     public var enableAdminAPI = false
     /// Serve POST /-/reload and /-/quit (`--web.enable-lifecycle`); 403 otherwise.
     public var enableLifecycle = false
+    /// Serve POST /api/v1/write (`--web.enable-remote-write-receiver`); 404 otherwise.
+    public var enableRemoteWriteReceiver = false
+    /// Most samples one query of a remote read answered with samples may return (0: no limit).
+    public var remoteReadSampleLimit = 50_000_000
+    /// Most remote read requests answered at once (`--storage.remote.read-concurrent-limit`).
+    public var remoteReadConcurrentLimit = 10
+    /// Frame size of streamed remote read answers (`--storage.remote.read-max-bytes-in-frame`).
+    public var remoteReadMaxBytesInFrame = 1 << 20
     /// The scrape configuration file, if given.
     public var configFile: String?
     /// Scrape this server's own /metrics (what `sextant serve` does without a configuration).
@@ -87,6 +95,7 @@ public struct SextantServer: Sendable {
         router.middlewares.add(GzipMiddleware())
         let api = PrometheusAPI(storage: storage, engine: Engine(options: options.engine),
                                 limiter: QueryLimiter(limit: options.maxConcurrency, niceness: options.workerNiceness),
+                                remoteReadLimiter: QueryLimiter(limit: options.remoteReadConcurrentLimit, niceness: options.workerNiceness),
                                 requestThreads: requestThreads,
                                 build: .current, metrics: metrics,
                                 metadata: metadata, options: options, startTime: startTime, scraping: scraping,
@@ -145,6 +154,7 @@ public struct SextantServer: Sendable {
         if let file = options.configFile {
             let config = try PrometheusConfig.load(file: file)
             scraping.discovery.withLock { $0 }?.apply(config)
+            scraping.externalLabelsState.withLock { $0 = config.externalLabels }
             logger.info("loaded \(file): \(config.jobs.count) jobs")
             return
         }
@@ -287,6 +297,9 @@ public final class ScrapeState: Sendable {
     let discovery = Locked<DiscoveryManager?>(nil)
     /// The port the server bound, once it did.
     let port = OnceValue<Int>()
+    /// `global.external_labels` of the configuration in force.
+    let externalLabelsState = Locked<Labels>(.empty)
+    var externalLabels: Labels { externalLabelsState.withLock { $0 } }
 
     public init() {}
 }

@@ -48,5 +48,15 @@ public final class MetadataStore: Sendable {
         if full { droppedCount.add(1, ordering: .relaxed) }
     }
 
+    /// Sets one family's metadata (as a remote write sender sent it).
+    func record(metric: String, _ entry: Entry) {
+        let full = entries.withLock { e -> Bool in
+            guard e[metric] != nil || e.count < capacity else { return true }
+            e[metric] = entry
+            return false
+        }
+        if full { droppedCount.add(1, ordering: .relaxed) }
+    }
+
     public var all: [String: Entry] { entries.withLock { $0 } }
 }

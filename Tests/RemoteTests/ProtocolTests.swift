@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+@testable import Remote
+
+@Suite struct SnappyTests {
+    @Test func roundTripsEmptyRandomAndRepetitiveBytes() throws {
+        var rng = SystemRandomNumberGenerator()
+        let inputs: [[UInt8]] = [
+            [],
+            [0],
+            (0..<100_000).map { _ in UInt8.random(in: 0...255, using: &rng) },
+            Array(repeating: 7, count: 1 << 20),
+            Array("http_requests_total{job=\"api\"}".utf8) + Array(repeating: 0, count: 999),
+        ]
+        for input in inputs {
+            let packed = Snappy.compress(input)
+            #expect(try Snappy.decompress(packed, limit: input.count) == input)
+        }
+        #expect(Snappy.compress(Array(repeating: UInt8(7), count: 1 << 20)).count < 60_000)
+    }
+
+    @Test func refusesCorruptBlocks() {
+        #expect(throws: Snappy.Failure.corrupt) { try Snappy.decompress([UInt8](), limit: 100) }
+        #expect(throws: Snappy.Failure.corrupt) { try Snappy.decompress([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], limit: 100) }
+        var packed = Snappy.compress(Array("a sample body that compresses, compresses, compresses".utf8))
+        packed.removeLast(3)
+        #expect(throws: Snappy.Failure.corrupt) { try Snappy.decompress(packed, limit: 1000) }
+    }
+
+    /// A header that announces 1 GiB is refused from the header: nothing is allocated.
+    @Test func refusesABlockLargerThanTheLimitFromItsHeader() {
+        let header: [UInt8] = [0x80, 0x80, 0x80, 0x80, 0x04]  // uvarint 1 << 30
+        #expect(throws: Snappy.Failure.tooLarge(decoded: 1 << 30, limit: 1 << 20)) {
+            try Snappy.decompress(header + [0x00], limit: 1 << 20)
+        }
+    }
+}
+
+@Suite struct XORChunkTests {
+    func roundTrip(_ samples: [(Int64, Double)]) throws {
+        var e = XORChunkEncoder()
+        for (t, v) in samples { e.append(t, v) }
+        let decoded = try XORChunkDecoder.decode(e.bytes)
+        #expect(decoded.count == samples.count)
+        for (d, s) in zip(decoded, samples) {
+            #expect(d.0 == s.0)
+            #expect(d.1 == s.1.bitPattern, "value \(s.1) at \(s.0)")
+        }
+        if let first = samples.first, let last = samples.last {
+            #expect(e.minTime == first.0 && e.maxTime == last.0)
+        }
+    }
+
+    @Test func roundTripsHostileValues() throws {
+        let stale = Double(bitPattern: 0x7FF0_0000_0000_0002)
+        try roundTrip([(0, .nan), (1, stale), (2, .infinity), (3, -.infinity), (4, -0.0), (5, 0.0),
+                       (6, .greatestFiniteMagnitude), (7, .leastNonzeroMagnitude), (8, 1), (9, stale)])
+    }
+
+    @Test func roundTripsEveryDeltaOfDeltaClassAndHugeGaps() throws {
+        let gaps: [Int64] = [15_000, 15_000, 15_001, 14_999, 1, 8_192, -8_191 + 16_383, 65_536, 500_000, 1 << 40, 1, 1 << 62]
+        var t: Int64 = -(1 << 62)
+        var samples: [(Int64, Double)] = [(t, 1)]
+        for (i, g) in gaps.enumerated() {
+            t &+= g
+            samples.append((t, Double(i)))
+        }
+        try roundTrip(samples)
+        try roundTrip([(Int64.min + 1, 1), (Int64.max - 1, 2)])
+    }
+
+    @Test func roundTripsRandomSeries() throws {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var t = Int64.random(in: -1_000_000_000...2_000_000_000_000, using: &rng)
+            var v = Double.random(in: -1e6...1e6, using: &rng)
+            var samples: [(Int64, Double)] = []
+            for _ in 0..<Int.random(in: 1...XORChunkEncoder.maxSamples, using: &rng) {
+                samples.append((t, v))
+                t += Int64.random(in: 0...120_000, using: &rng)
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: break
+                case 1: v += 1
+                case 2: v = Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &rng))
+                default: v *= 1.0001
+                }
+            }
+            try roundTrip(samples)
+        }
+    }
+
+    /// Prometheus' chunk of (1000, 1.0), (2000, 2.0), (3000, 3.0), worked out by hand from the
+    /// format: count 3; varint(1000) = d0 0f; 1.0 raw; uvarint(1000) = e8 07; 2.0 xor 1.0 =
+    /// 0x7ff0… (leading 1, 11 significant bits) as `11 00001 001011 11111111111`; dod 0 as
+    /// `0`; 3.0 xor 2.0 = 0x0008… has 51 trailing zeros, fewer than the window's 52, so a new
+    /// window: `11 01100 000001 1`.
+    @Test func matchesAHandWorkedPrometheusChunk() {
+        var e = XORChunkEncoder()
+        e.append(1000, 1); e.append(2000, 2); e.append(3000, 3)
+        var bits = ""
+        func put(_ v: UInt64, _ n: Int) { for i in stride(from: n - 1, through: 0, by: -1) { bits += (v >> UInt64(i)) & 1 == 1 ? "1" : "0" } }
+        put(0xD0, 8); put(0x0F, 8); put(Double(1).bitPattern, 64); put(0xE8, 8); put(0x07, 8)
+        put(0b11, 2); put(1, 5); put(11, 6); put(0b111_1111_1111, 11)
+        put(0, 1); put(0b11, 2); put(12, 5); put(1, 6); put(1, 1)
+        while bits.count % 8 != 0 { bits += "0" }
+        var expected: [UInt8] = [0, 3]
+        var i = bits.startIndex
+        while i < bits.endIndex {
+            let j = bits.index(i, offsetBy: 8)
+            expected.append(UInt8(bits[i..<j], radix: 2)!)
+            i = j
+        }
+        #expect(e.bytes == expected)
+    }
+}
+
+@Suite struct FrameTests {
+    /// The standard CRC-32C check value.
+    @Test func checksumIsCastagnoli() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+    }
+}
