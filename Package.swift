@@ -74,12 +74,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Prometheus' remote write and remote read: the protobuf messages (generated once from
-        // Protos/, committed), snappy, the receiver and the read service.
+        // Protos/, committed), snappy, the receiver, the read service, and the sending queues
+        // that follow TSDB's WAL (configuration, relabeling and HTTP settings from Scrape).
         .target(
             name: "Remote",
             dependencies: [
-                "Storage", "CSnappy",
+                "Storage", "TSDB", "Scrape", "CSnappy",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Protocol/Generated/README.md"],
             swiftSettings: strictSettings

@@ -73,6 +73,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("storage.remote.read-max-bytes-in-frame"), help: "Frame size of streamed remote read answers, in bytes.")
     var remoteReadMaxBytesInFrame = 1_048_576
 
+    @Option(name: .customLong("storage.remote.flush-deadline"), help: "How long remote write queues may flush on shutdown.")
+    var remoteFlushDeadline = "1m"
+
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
     var logLevel = "info"
 
@@ -106,6 +109,7 @@ struct Serve: AsyncParsableCommand {
         options.remoteReadSampleLimit = remoteReadSampleLimit
         options.remoteReadConcurrentLimit = remoteReadConcurrentLimit
         options.remoteReadMaxBytesInFrame = remoteReadMaxBytesInFrame
+        options.remoteFlushDeadline = .milliseconds(try Serve.duration(remoteFlushDeadline, flag: "storage.remote.flush-deadline"))
         options.configFile = configFile
         if let webConfigFile {
             do { options.webConfig = try WebConfig.load(file: webConfigFile) } catch {
@@ -124,6 +128,7 @@ struct Serve: AsyncParsableCommand {
             "storage.remote.read-sample-limit": String(remoteReadSampleLimit),
             "storage.remote.read-concurrent-limit": String(remoteReadConcurrentLimit),
             "storage.remote.read-max-bytes-in-frame": String(remoteReadMaxBytesInFrame),
+            "storage.remote.flush-deadline": remoteFlushDeadline,
             "log.level": logLevel, "log.format": logFormat,
         ]
         guard let level = Serve.level(logLevel) else { throw ValidationError("--log.level: expected debug, info, warn or error") }

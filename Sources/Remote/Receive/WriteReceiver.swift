@@ -99,6 +99,20 @@ public struct WriteReceiver: Sendable {
 }
 
 extension Prometheus_MetricMetadata.MetricType {
+    /// The type named as the text exposition format names it (`unknown` for anything else).
+    public init(exposition name: String) {
+        self = switch name {
+        case "counter": .counter
+        case "gauge": .gauge
+        case "histogram": .histogram
+        case "gaugehistogram": .gaugehistogram
+        case "summary": .summary
+        case "info": .info
+        case "stateset": .stateset
+        default: .unknown
+        }
+    }
+
     /// The type's name in the text exposition format.
     public var exposition: String {
         switch self {

@@ -15,6 +15,8 @@ public struct PrometheusConfig: Sendable {
     public var scrapeTimeout: Int64 = 10_000
     public var externalLabels = Labels.empty
     public var jobs: [ScrapeJob] = []
+    public var remoteWrite: [RemoteWriteConfig] = []
+    public var remoteRead: [RemoteReadConfig] = []
 
     public init() {}
 
@@ -42,6 +44,15 @@ public struct PrometheusConfig: Sendable {
             }
             config.jobs.append(job)
         }
+        var queueNames = Set<String>()
+        for (i, node) in try (top["remote_write"]?.list() ?? []).enumerated() {
+            let remote = try RemoteWriteConfig.parse(node)
+            guard queueNames.insert(remote.name).inserted else {
+                throw ConfigError(path: "remote_write[\(i)]", message: "found multiple remote write configs with name \"\(remote.name)\"")
+            }
+            config.remoteWrite.append(remote)
+        }
+        config.remoteRead = try (top["remote_read"]?.list() ?? []).map { (n) throws(ConfigError) in try RemoteReadConfig.parse(n) }
         return config
     }
 

@@ -125,7 +125,7 @@ public struct ScrapeTLS: Sendable, Hashable {
 extension ScrapeTLS {
     /// The NIO SSL client configuration: trust roots from ca_file, a client certificate from
     /// cert_file and key_file, no verification with insecure_skip_verify.
-    func configuration() throws -> TLSConfiguration {
+    public func configuration() throws -> TLSConfiguration {
         var c = TLSConfiguration.makeClientConfiguration()
         if let ca = caFile { c.trustRoots = .file(ca) }
         if let cert = certFile, let key = keyFile {

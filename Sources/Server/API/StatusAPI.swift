@@ -205,11 +205,7 @@ extension PrometheusAPI {
 
     func metadataJSON(_ p: Parameters) -> [UInt8] {
         let limit = p.first("limit").flatMap(Int.init) ?? -1
-        var entries = metadata.all
-        // Scraped families, then imported ones.
-        for loop in scraping.manager.withLock({ $0 })?.active ?? [] {
-            for (name, m) in loop.metadata where entries[name] == nil { entries[name] = m }
-        }
+        var entries = scraping.metadata(with: metadata)
         if let metric = p.first("metric"), !metric.isEmpty { entries = entries.filter { $0.key == metric } }
         var names = entries.keys.sorted()
         if limit >= 0 { names = Array(names.prefix(limit)) }

@@ -61,7 +61,7 @@ final class ServerMetrics: Sendable {
     }
 
     /// The exposition text.
-    func render(db: DB, build: BuildInfo, metadataDropped: Int = 0) -> String {
+    func render(db: DB, build: BuildInfo, metadataDropped: Int = 0, extra: String = "") -> String {
         let head = db.head.stats
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) { out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n" }
@@ -90,6 +90,7 @@ final class ServerMetrics: Sendable {
         metric("sextant_remote_write_rejected_samples_total", "counter", "Samples of remote write requests refused (bad labels, out of order, out of bounds, too far in the future, native histograms).", "\(remoteWriteRejected.load(ordering: .relaxed))")
         metric("sextant_remote_write_invalid_requests_total", "counter", "Remote write requests refused whole (undecodable or too large).", "\(remoteWriteInvalidRequests.load(ordering: .relaxed))")
         metric("sextant_api_remote_read_queries", "gauge", "Remote read requests being answered.", "\(remoteReadQueries.load(ordering: .relaxed))")
+        out += extra
         out += ProcessMetrics.render(startTime: startTime)
         return out
     }

@@ -5,6 +5,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import PromQL
+import Remote
 import Scrape
 import ServiceLifecycle
 import Synchronization
@@ -36,6 +37,8 @@ public struct ServerOptions: Sendable {
     public var remoteReadConcurrentLimit = 10
     /// Frame size of streamed remote read answers (`--storage.remote.read-max-bytes-in-frame`).
     public var remoteReadMaxBytesInFrame = 1 << 20
+    /// How long remote write queues may flush on shutdown (`--storage.remote.flush-deadline`).
+    public var remoteFlushDeadline: Duration = .seconds(60)
     /// The scrape configuration file, if given.
     public var configFile: String?
     /// Scrape this server's own /metrics (what `sextant serve` does without a configuration).
@@ -83,6 +86,26 @@ public struct SextantServer: Sendable {
     /// The open store, if any.
     public var db: DB? { storage.current }
 
+    /// The remote write service over the open store (its queues start with the configuration).
+    func makeRemoteWrite() -> RemoteWriteService? {
+        guard let db = storage.current else { return nil }
+        let (metadata, scraping) = (self.metadata, self.scraping)
+        let service = RemoteWriteService(
+            dataDirectory: options.dataDirectory, logger: logger, userAgent: "Sextant/\(BuildInfo.current.version)",
+            flushDeadline: options.remoteFlushDeadline,
+            ingest: {
+                let s = db.head.stats
+                return IngestStats(appended: s.samplesAppended, newest: s.maxTime)
+            },
+            metadata: {
+                scraping.metadata(with: metadata).sorted { $0.key < $1.key }.map { name, m in
+                    MetadataEntry(name: name, type: .init(exposition: m.type), help: m.help, unit: m.unit)
+                }
+            })
+        scraping.remoteWrite.withLock { $0 = service }
+        return service
+    }
+
     /// The router with every endpoint.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
@@ -102,7 +125,7 @@ public struct SextantServer: Sendable {
                                 reload: { [self] in try self.reloadScrapeConfig() },
                                 quit: { [shutdown] in shutdown.trigger() })
         api.register(on: router)
-        let storage = self.storage
+        let (storage, scraping) = (self.storage, self.scraping)
         router.get("/-/healthy") { _, _ in "Sextant is Healthy.\n" }
         router.get("/-/ready") { _, _ -> Response in
             guard storage.current != nil else {
@@ -111,7 +134,8 @@ public struct SextantServer: Sendable {
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "Sextant is Ready.\n")))
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = storage.current.map { metrics.render(db: $0, build: .current, metadataDropped: metadata.dropped) } ?? ""
+            let remote = scraping.remoteWrite.withLock { $0 }?.renderMetrics() ?? ""
+            let text = storage.current.map { metrics.render(db: $0, build: .current, metadataDropped: metadata.dropped, extra: remote) } ?? ""
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
@@ -155,6 +179,7 @@ public struct SextantServer: Sendable {
             let config = try PrometheusConfig.load(file: file)
             scraping.discovery.withLock { $0 }?.apply(config)
             scraping.externalLabelsState.withLock { $0 = config.externalLabels }
+            scraping.remoteWrite.withLock { $0 }?.update(config.remoteWrite, externalLabels: config.externalLabels)
             logger.info("loaded \(file): \(config.jobs.count) jobs")
             return
         }
@@ -237,9 +262,16 @@ struct ScrapingService: Service {
         // A shutdown before the port is known ends the wait.
         let port = try? await cancelWhenGracefulShutdown { await server.scraping.port.value }
         guard port != nil, !Task.isShuttingDownGracefully else { return }
-        server.startScraping()
-        await server.runScraping()
-        await server.stopScraping()
+        // Remote write queues start before scraping, so they send its first samples.
+        guard let remote = server.makeRemoteWrite() else { return }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await remote.run() }
+            server.startScraping()
+            await server.runScraping()
+            await server.stopScraping()
+            // The queues flush (for up to --storage.remote.flush-deadline) and save positions.
+            remote.finish()
+        }
     }
 }
 
@@ -300,6 +332,17 @@ public final class ScrapeState: Sendable {
     /// `global.external_labels` of the configuration in force.
     let externalLabelsState = Locked<Labels>(.empty)
     var externalLabels: Labels { externalLabelsState.withLock { $0 } }
+    /// The remote write queues, once the store is open.
+    let remoteWrite = Locked<RemoteWriteService?>(nil)
+
+    /// Metadata of every metric family: imported and received ones, then scraped ones.
+    func metadata(with store: MetadataStore) -> [String: MetadataStore.Entry] {
+        var entries = store.all
+        for loop in manager.withLock({ $0 })?.active ?? [] {
+            for (name, m) in loop.metadata where entries[name] == nil { entries[name] = m }
+        }
+        return entries
+    }
 
     public init() {}
 }

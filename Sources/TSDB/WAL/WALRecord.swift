@@ -12,10 +12,10 @@ enum WALRecord {
 }
 
 /// One sample in a samples record.
-struct WALSample: Sendable {
-    var ref: SeriesRef
-    var t: Int64
-    var v: Double
+public struct WALSample: Sendable {
+    public var ref: SeriesRef
+    public var t: Int64
+    public var v: Double
 }
 
 /// A deleted time range [minTime, maxTime] of one series.

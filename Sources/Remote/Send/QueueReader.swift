@@ -1,0 +1,282 @@
+import Foundation
+import Scrape
+import Storage
+import TSDB
+
+/// The reading side of a `WriteQueue`, owned by its one task: follows the WAL, keeps each
+/// series ref's labels (external labels merged, `write_relabel_configs` applied), fills the
+/// shards' batches and hands them to the shard tasks, and changes the shard count.
+///
+/// Used by one task at a time (the queue's reading task, and the flush at its end), hence
+/// `@unchecked Sendable`.
+final class QueueReader: @unchecked Sendable {
+    let queue: WriteQueue
+    var tail: WALTail { queue.settings.tail }
+    var config: RemoteWriteConfig { queue.config }
+    /// Wire labels by ref; nil for a series write relabeling dropped.
+    var labels: [SeriesRef: [Prometheus_Label]?] = [:]
+    var position = WALPosition(segment: 0, offset: 0)
+    /// What a previous run already sent (its own shard mapping), until reading passes it.
+    var filter: SendProgress?
+    var partial: [Batch] = []
+    var channels: [BatchChannel<Batch>] = []
+    var shardTasks: [Task<Void, Never>] = []
+    var shards = 0
+    var rates = ShardRates()
+    var nextReshardCheck = ContinuousClock.now
+    var lastSave = ContinuousClock.now
+
+    init(queue: WriteQueue) { self.queue = queue }
+
+    func run() async {
+        let saved = SendProgress.load(queue.settings.progressPath)
+        let segments = tail.segments
+        let start: WALPosition
+        if let saved, let s = saved.start {
+            start = s
+            filter = saved
+        } else if let s = queue.settings.startWithoutProgress, segments.contains(s.segment) {
+            start = s
+        } else {
+            // A queue added later sends what is written from now on, as Prometheus' does.
+            let last = segments.last ?? 0
+            start = WALPosition(segment: last, offset: Self.fileSize(tail.directory, last))
+        }
+        loadSeries(upTo: start.segment)
+        position = start
+        let q = config.queue
+        let initialShards = min(max(saved?.shards ?? q.minShards, q.minShards), q.maxShards)
+        startShards(initialShards, handled: saved.flatMap { $0.shards == initialShards ? $0.positions : nil })
+        if saved != nil {
+            queue.logger.info("remote_write \(config.name): resuming at WAL \(start) with \(initialShards) shards")
+        }
+        rates.reset(queue.ingest(), sent: queue.sentSamples.load(ordering: .relaxed))
+        nextReshardCheck = .now + queue.settings.reshardInterval
+        while !Task.isCancelled {
+            let progressed = await readMore()
+            advanceIdleShards()
+            await flushExpired()
+            if ContinuousClock.now >= nextReshardCheck { await maybeReshard() }
+            if ContinuousClock.now - lastSave > .seconds(1) { saveProgress() }
+            if !progressed {
+                try? await Task.sleep(for: queue.settings.pollInterval)
+            }
+        }
+        await shutdown()
+    }
+
+    // MARK: Reading
+
+    /// Reads what is new in the current segment, moving to the next one when it is finished.
+    /// False when there was nothing new.
+    func readMore() async -> Bool {
+        var records: [(WALTailRecord, Int)] = []
+        let read: WALTail.Read
+        do {
+            read = try tail.read(segment: position.segment, from: position.offset, maxBytes: 4 << 20) { records.append(($0, $1)) }
+        } catch {
+            return skipMissingSegment()
+        }
+        queue.metrics.walSegment.store(position.segment, ordering: .relaxed)
+        for (record, offset) in records {
+            switch record {
+            case .series(let series):
+                for s in series { labels[s.ref] = wireLabels(s.labels) }
+            case .samples(let samples):
+                await enqueue(samples, segment: position.segment, offset: offset)
+                if Task.isCancelled { return true }
+            }
+        }
+        let moved = read.end != position.offset
+        position = WALPosition(segment: position.segment, offset: read.end)
+        if let f = filter, let last = f.positions.max(), position > last { filter = nil }
+        if moved { return true }
+        // Nothing new here. A later segment means this one is final: records that landed
+        // between the read and the listing are read next round; bytes that still do not read
+        // as a record are a damaged end, skipped with a warning.
+        guard let next = tail.segments.first(where: { $0 > position.segment }) else { return false }
+        if position.offset < Self.fileSize(tail.directory, position.segment) {
+            var any = false
+            _ = try? tail.read(segment: position.segment, from: position.offset, maxBytes: 16 << 20) { _, _ in any = true }
+            if any { return true }
+            queue.logger.warning("remote_write \(config.name): WAL segment \(position.segment) unreadable after offset \(position.offset) (\(read.stopped ?? "")); going on with segment \(next)")
+        }
+        position = WALPosition(segment: next, offset: 0)
+        return true
+    }
+
+    /// The current segment is gone: the DB checkpointed it before it was read (the queue was
+    /// further behind than the WAL keeps). Go on from the oldest segment left, with the series
+    /// the checkpoint keeps.
+    func skipMissingSegment() -> Bool {
+        let segments = tail.segments
+        guard let first = segments.first(where: { $0 > position.segment }) else { return false }
+        queue.metrics.walGaps.add(1, ordering: .relaxed)
+        queue.logger.error("remote_write \(config.name): WAL segment \(position.segment) was removed before it was sent; samples were lost, going on with segment \(first)")
+        if let checkpoint = tail.latestCheckpoint {
+            try? tail.readCheckpointSeries(checkpoint) { for s in $0 { labels[s.ref] = wireLabels(s.labels) } }
+        }
+        position = WALPosition(segment: first, offset: 0)
+        filter = nil
+        return true
+    }
+
+    /// Series records of the checkpoint and of the segments before `segment` (and of it),
+    /// so that samples read from the start position find their labels.
+    func loadSeries(upTo segment: Int) {
+        if let checkpoint = tail.latestCheckpoint {
+            try? tail.readCheckpointSeries(checkpoint) { for s in $0 { labels[s.ref] = wireLabels(s.labels) } }
+        }
+        for index in tail.segments where index <= segment {
+            var offset = 0
+            while true {
+                guard let read = try? tail.read(segment: index, from: offset, maxBytes: 16 << 20, { record, _ in
+                    if case .series(let series) = record { for s in series { labels[s.ref] = wireLabels(s.labels) } }
+                }), read.end > offset else { break }
+                offset = read.end
+            }
+        }
+    }
+
+    /// External labels merged under the series' own, then write relabeling; nil when dropped.
+    func wireLabels(_ series: Labels) -> [Prometheus_Label]? {
+        var l = series
+        for e in queue.settings.externalLabels where l[e.name] == nil { l = l.setting(e.name, to: e.value) }
+        if !config.writeRelabel.isEmpty {
+            guard let relabeled = Relabeling.apply(l, config.writeRelabel), !relabeled.isEmpty else { return nil }
+            l = relabeled
+        }
+        return l.wire
+    }
+
+    static func fileSize(_ directory: String, _ segment: Int) -> Int {
+        let name = String(repeating: "0", count: max(0, 8 - String(segment).count)) + String(segment)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)
+        return (attributes?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    // MARK: Batching
+
+    func enqueue(_ samples: [WALSample], segment: Int, offset: Int) async {
+        let skipBefore = position.segment == segment && position.offset == offset ? position.sample : 0
+        for (i, sample) in samples.enumerated() where i >= skipBefore {
+            let at = WALPosition(segment: segment, offset: offset, sample: i)
+            if let f = filter, f.handled(sample.ref, at: at) { continue }
+            QueueMetrics.raiseMax(queue.metrics.highestReadMillis, sample.t)
+            guard case .some(.some(let wire)) = labels[sample.ref] else {
+                queue.metrics.samplesDropped.add(1, ordering: .relaxed)
+                continue
+            }
+            let shard = Int(sample.ref % UInt64(shards))
+            partial[shard].add(sample.ref, wire, sample.t, sample.v, at: at)
+            queue.metrics.samplesPending.add(1, ordering: .relaxed)
+            if partial[shard].count >= config.queue.maxSamplesPerSend {
+                // Where reading resumes if cancelled while this send waits for room.
+                position = WALPosition(segment: segment, offset: offset, sample: i + 1)
+                await hand(shard)
+                if Task.isCancelled { return }
+            }
+        }
+    }
+
+    /// Hands `shard`'s partial batch to its sender, waiting while its queue is full.
+    func hand(_ shard: Int) async {
+        let batch = partial[shard]
+        guard !batch.isEmpty else { return }
+        partial[shard] = Batch()
+        queue.tracker.withLock { $0.outstanding[shard] += 1 }
+        await channels[shard].send(batch)
+    }
+
+    /// Partial batches older than `batch_send_deadline` go out.
+    func flushExpired() async {
+        let deadline = Duration.milliseconds(config.queue.batchSendDeadline)
+        for shard in 0..<shards {
+            if let opened = partial[shard].opened, opened.duration(to: .now) >= deadline { await hand(shard) }
+        }
+    }
+
+    /// Shards with nothing queued have handled everything before the read position.
+    func advanceIdleShards() {
+        let at = position
+        queue.tracker.withLock { t in
+            for s in 0..<t.shards where t.outstanding[s] == 0 && partial[s].isEmpty && filter == nil {
+                t.handled[s] = max(t.handled[s], at)
+            }
+        }
+    }
+
+    func saveProgress() {
+        lastSave = .now
+        queue.save(queue.tracker.withLock { $0.progress })
+    }
+
+    // MARK: Shards
+
+    func startShards(_ n: Int, handled: [WALPosition]?) {
+        shards = n
+        partial = Array(repeating: Batch(), count: n)
+        let perShard = max(1, config.queue.capacity / config.queue.maxSamplesPerSend)
+        channels = (0..<n).map { _ in BatchChannel<Batch>(capacity: perShard) }
+        let start = position
+        queue.tracker.withLock { t in
+            t.shards = n
+            t.handled = handled ?? Array(repeating: start, count: n)
+            t.outstanding = Array(repeating: 0, count: n)
+        }
+        queue.metrics.shards.store(n, ordering: .relaxed)
+        let queue = self.queue
+        shardTasks = channels.enumerated().map { shard, channel in
+            Task { await queue.shardLoop(shard, generation: n, channel) }
+        }
+    }
+
+    /// Sends every partial batch and waits until the shards finished all they were given.
+    /// With a deadline (shutdown), a partial batch whose queue is full stays unsent, and
+    /// shards still busy at the deadline are cancelled: what they held was not acknowledged,
+    /// so the saved position keeps it for the next run.
+    func drain(until deadline: ContinuousClock.Instant?) async {
+        for s in 0..<shards {
+            if deadline == nil { await hand(s); continue }
+            let batch = partial[s]
+            guard !batch.isEmpty else { continue }
+            queue.tracker.withLock { $0.outstanding[s] += 1 }
+            if channels[s].trySend(batch) { partial[s] = Batch() } else { queue.tracker.withLock { $0.outstanding[s] -= 1 } }
+        }
+        for c in channels { c.close() }
+        let tasks = shardTasks
+        if let deadline {
+            while ContinuousClock.now < deadline, !queue.tracker.withLock({ $0.outstanding.allSatisfy { $0 == 0 } }) {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            for t in tasks { t.cancel() }
+        }
+        for t in tasks { await t.value }
+    }
+
+    /// Every `reshardInterval`: Prometheus' shard calculation, applied once the shards have
+    /// finished what they hold (only while sends succeed).
+    func maybeReshard() async {
+        nextReshardCheck = .now + queue.settings.reshardInterval
+        let desired = rates.desiredShards(ingest: queue.ingest(), sent: queue.sentSamples.load(ordering: .relaxed),
+                                          sendNanoseconds: queue.metrics.sendNanoseconds.load(ordering: .relaxed),
+                                          highestSent: queue.metrics.highestSentMillis.load(ordering: .relaxed),
+                                          current: shards, config: config.queue)
+        queue.metrics.shardsDesired.store(Int(desired.raw * 1000), ordering: .relaxed)
+        guard desired.shards != shards, filter == nil else { return }
+        let recent = WriteQueue.uptimeMillis() - queue.lastFinished.load(ordering: .relaxed) <= 2 * config.queue.batchSendDeadline + 1000
+        guard recent else { return }
+        queue.logger.info("remote_write \(config.name): resharding from \(shards) to \(desired.shards) shards")
+        await drain(until: nil)
+        startShards(desired.shards, handled: nil)
+        saveProgress()
+    }
+
+    func shutdown() async {
+        // What is queued gets `flushDeadline` to go out; the rest is sent after a restart.
+        // (In a task of its own: this one is cancelled, and its sleeps would not wait.)
+        let deadline = ContinuousClock.now + queue.settings.flushDeadline
+        await Task { await self.drain(until: deadline) }.value
+        saveProgress()
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import TSDB
+
+/// How far a queue has sent, saved after every finished batch so that a restart resumes where
+/// the receiver's acknowledgements ended: per shard (samples go to shard `ref % shards`), the
+/// WAL position before which every sample of that shard was sent or dropped for good.
+struct SendProgress: Codable, Equatable, Sendable {
+    var shards: Int
+    var positions: [WALPosition]
+
+    /// Where reading resumes: the least position of any shard.
+    var start: WALPosition? { positions.min() }
+
+    /// Whether the sample at `position` of series `ref` was already handled.
+    func handled(_ ref: UInt64, at position: WALPosition) -> Bool {
+        guard shards > 0, positions.count == shards else { return false }
+        return position < positions[Int(ref % UInt64(shards))]
+    }
+
+    static func load(_ path: String) -> SendProgress? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let p = try? JSONDecoder().decode(SendProgress.self, from: data),
+              p.shards > 0, p.positions.count == p.shards,
+              p.positions.allSatisfy({ $0.segment >= 0 && $0.offset >= 0 && $0.sample >= 0 }) else { return nil }
+        return p
+    }
+
+    /// Writes to a temporary file and renames it over the old one: a crash leaves one or the other.
+    func save(_ path: String) throws {
+        let data = try JSONEncoder().encode(self)
+        let tmp = path + ".tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp])
+        }
+        if rename(tmp, path) != 0 { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+    }
+}
