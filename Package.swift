@@ -136,7 +136,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], exclude: ["Fixtures"], swiftSettings: strictSettings),
-        .testTarget(name: "RemoteTests", dependencies: ["Remote", "TSDB", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "RemoteTests", dependencies: ["Remote", "TSDB", "Scrape", "TestSupport"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB", "TestSupport"], swiftSettings: strictSettings),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Remote
+import Scrape
 
 @Suite struct SnappyTests {
     @Test func roundTripsEmptyRandomAndRepetitiveBytes() throws {
@@ -118,5 +119,26 @@ import Testing
     /// The standard CRC-32C check value.
     @Test func checksumIsCastagnoli() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+    }
+}
+
+@Suite struct ShardCalculationTests {
+    /// 1,000 samples/s coming in, 500/s going out at 2 ms each on one shard, 60 s behind: the
+    /// calculation asks for more shards; caught up and idle, it keeps the count.
+    @Test func scalesWithTheBacklog() {
+        var config = RemoteWriteConfig.QueueConfig()
+        config.maxShards = 50
+        var rates = ShardRates()
+        rates.reset(IngestStats(appended: 0, newest: 0), sent: 0)
+        rates.lastTick = .now - .seconds(10)
+        let d = rates.desiredShards(ingest: IngestStats(appended: 10_000, newest: 100_000), sent: 5_000,
+                                    sendNanoseconds: 5_000 * 2_000_000, highestSent: 40_000, current: 1, config: config)
+        #expect(d.shards > 1 && d.shards <= 50, "\(d)")
+        var idle = ShardRates()
+        idle.reset(IngestStats(appended: 0, newest: 0), sent: 0)
+        idle.lastTick = .now - .seconds(10)
+        let same = idle.desiredShards(ingest: IngestStats(appended: 0, newest: 0), sent: 0, sendNanoseconds: 0, highestSent: 0,
+                                      current: 3, config: config)
+        #expect(same.shards == 3)
     }
 }
