@@ -87,6 +87,49 @@ import TestSupport
         await sextant.stop()
     }
 
+    /// Sextant queries Prometheus 2.42's data through `remote_read`, merged with its own;
+    /// `required_matchers` keeps the endpoint out of other selections, and a dead endpoint
+    /// leaves queries answering from local data.
+    @Test func sextantRemoteReadsFromPrometheus() async throws {
+        try #require(PrometheusProcess.isInstalled, "prometheus is missing: apt-get install prometheus (.ci/run does)")
+        let port = freePort()
+        let prometheus = try PrometheusProcess(config: """
+            global: {scrape_interval: 1s}
+            scrape_configs:
+              - job_name: prom
+                static_configs: [{targets: ['127.0.0.1:\(port)']}]
+            """, port: port)
+        try await prometheus.waitReady()
+        #expect(await eventually(30, every: .milliseconds(250)) {
+            ((try? await rawSamples(prometheus.url, "up{job=\"prom\"}[1h]"))?.values.first?.count ?? 0) >= 3
+        })
+        let dir = NSTemporaryDirectory() + "sextant-rr-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            remote_read:
+              - url: \(prometheus.url)/api/v1/read
+                read_recent: true
+              - url: \(prometheus.url)/api/v1/read
+                read_recent: true
+                required_matchers: {job: other}
+              - url: http://127.0.0.1:\(freePort())/api/v1/read
+                read_recent: true
+            """.write(toFile: dir + "/sextant.yml", atomically: true, encoding: .utf8)
+        let sextant = try await RunningServer.start(scraping: true) { $0.configFile = dir + "/sextant.yml" }
+        let at = Date().timeIntervalSince1970
+        let theirs = try await rawSamples(prometheus.url, "up{job=\"prom\"}[1h]", at: at)
+        let ours = try await rawSamples(sextant.url, "up{job=\"prom\"}[1h]", at: at)
+        #expect(!theirs.isEmpty && ours == theirs)
+        let summed = try await rawSamples(sextant.url, "sum(count_over_time(up{job=\"prom\"}[1h]))", at: at)
+        #expect(summed.values.first?.values.first == String(theirs.values.first?.count ?? -1))
+        let metrics = try await sextant.get("/metrics").text
+        #expect(metrics.contains("outcome=\"error\"} "), "the dead endpoint's failures are counted")
+        #expect(!metrics.contains("job: other"))
+        await sextant.stop()
+        _ = await prometheus.terminate()
+    }
+
     @Test func receiverIsOffUnlessEnabledAndRefusesGarbage() async throws {
         let off = try await RunningServer.start()
         var r = URLRequest(url: URL(string: off.url + "/api/v1/write")!)

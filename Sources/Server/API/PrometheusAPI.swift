@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 import PromQL
+import Remote
+import Storage
 import Scrape
 import TSDB
 
@@ -27,6 +29,14 @@ struct PrometheusAPI: Sendable {
     let quit: @Sendable () -> Void
 
     var db: DB { get throws(APIError) { try storage.get() } }
+    /// What queries read: the store and the `remote_read` endpoints.
+    var queryable: any Queryable {
+        get throws(APIError) {
+            let db = try self.db
+            let remotes = scraping.remoteRead.withLock { $0 }
+            return remotes.isEmpty ? db : FanoutQueryable(local: db, remotes: remotes)
+        }
+    }
     /// Most points a range query may return per series.
     static let maxPoints = 11_000
 
@@ -154,8 +164,8 @@ struct PrometheusAPI: Sendable {
         let t = try p.time("time", default: Int64(Date().timeIntervalSince1970 * 1000))
         let expr: Expr
         do { expr = try Engine.parse(q) } catch { throw APIError(error) }
-        let engine = self.engine, db = try self.db
-        return evaluate { deadline throws(QueryError) in try engine.instantQuery(expr, at: t, on: db, deadline: deadline) }
+        let engine = self.engine, store = try self.queryable
+        return evaluate { deadline throws(QueryError) in try engine.instantQuery(expr, at: t, on: store, deadline: deadline) }
     }
 
     /// Checks a range query's parameters and parses it; the work evaluates and encodes it.
@@ -173,9 +183,9 @@ struct PrometheusAPI: Sendable {
             expr = try Engine.parse(q)
             try Engine.checkRange(expr, start: start, end: end, step: step)
         } catch { throw APIError(error) }
-        let engine = self.engine, db = try self.db
+        let engine = self.engine, store = try self.queryable
         return evaluate { deadline throws(QueryError) in
-            try engine.rangeQuery(expr, start: start, end: end, step: step, on: db, deadline: deadline)
+            try engine.rangeQuery(expr, start: start, end: end, step: step, on: store, deadline: deadline)
         }
     }
 

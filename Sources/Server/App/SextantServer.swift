@@ -86,6 +86,30 @@ public struct SextantServer: Sendable {
     /// The open store, if any.
     public var db: DB? { storage.current }
 
+    /// Replaces the remote read endpoints. The old ones' clients close five minutes later,
+    /// past the longest query that may still hold them.
+    func applyRemoteRead(_ config: PrometheusConfig) {
+        let storage = self.storage
+        var stores: [RemoteReadStore] = []
+        for c in config.remoteRead {
+            do {
+                stores.append(try RemoteReadStore(config: c, externalLabels: config.externalLabels, logger: logger,
+                                                  userAgent: "Sextant/\(BuildInfo.current.version)") {
+                    // Prometheus reads remote data up to 4 h (two block ranges) past its oldest block.
+                    let oldest = storage.current?.blocks.first?.meta.minTime ?? Int64(Date().timeIntervalSince1970 * 1000)
+                    return oldest.addingReportingOverflow(4 * 3_600_000).partialValue
+                })
+            } catch {
+                logger.error("remote_read \(c.url): not used: \(error)")
+            }
+        }
+        let old = scraping.remoteRead.withLock { current in
+            defer { current = stores }
+            return current
+        }
+        if !old.isEmpty { Task { try? await Task.sleep(for: .seconds(300)); for s in old { await s.shutdown() } } }
+    }
+
     /// The remote write service over the open store (its queues start with the configuration).
     func makeRemoteWrite() -> RemoteWriteService? {
         guard let db = storage.current else { return nil }
@@ -134,7 +158,8 @@ public struct SextantServer: Sendable {
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "Sextant is Ready.\n")))
         }
         router.get("/metrics") { _, _ -> Response in
-            let remote = scraping.remoteWrite.withLock { $0 }?.renderMetrics() ?? ""
+            let remote = (scraping.remoteWrite.withLock { $0 }?.renderMetrics() ?? "")
+                + RemoteReadStore.render(scraping.remoteRead.withLock { $0 })
             let text = storage.current.map { metrics.render(db: $0, build: .current, metadataDropped: metadata.dropped, extra: remote) } ?? ""
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
@@ -180,6 +205,7 @@ public struct SextantServer: Sendable {
             scraping.discovery.withLock { $0 }?.apply(config)
             scraping.externalLabelsState.withLock { $0 = config.externalLabels }
             scraping.remoteWrite.withLock { $0 }?.update(config.remoteWrite, externalLabels: config.externalLabels)
+            applyRemoteRead(config)
             logger.info("loaded \(file): \(config.jobs.count) jobs")
             return
         }
@@ -213,11 +239,12 @@ public struct SextantServer: Sendable {
         }
     }
 
-    /// Stops scraping (marking scraped series stale).
+    /// Stops scraping (marking scraped series stale) and closes the remote read clients.
     public func stopScraping() async {
         scraping.discovery.withLock { $0 }?.stop()
         if let m = scraping.manager.withLock({ $0 }) { await m.shutdown() }
         scraping.manager.withLock { $0 = nil }
+        for store in scraping.remoteRead.withLock({ r in defer { r = [] }; return r }) { await store.shutdown() }
     }
 
     /// Serves until SIGTERM or SIGINT, then lets requests finish and closes the store. The
@@ -334,6 +361,8 @@ public final class ScrapeState: Sendable {
     var externalLabels: Labels { externalLabelsState.withLock { $0 } }
     /// The remote write queues, once the store is open.
     let remoteWrite = Locked<RemoteWriteService?>(nil)
+    /// The `remote_read` endpoints of the configuration in force.
+    let remoteRead = Locked<[RemoteReadStore]>([])
 
     /// Metadata of every metric family: imported and received ones, then scraped ones.
     func metadata(with store: MetadataStore) -> [String: MetadataStore.Entry] {
