@@ -21,6 +21,7 @@ import threading, urllib.error, urllib.parse, urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 SYSTEMS = ["sextant", "prometheus", "victoriametrics"]
 PORTS = {"prometheus": 19091, "sextant": 19092, "victoriametrics": 19093}
+RECEIVER_PORT = 19094          # the VictoriaMetrics both remote-write to
 FLEET_BASE = 30000
 
 
@@ -408,6 +409,59 @@ def ingest(system, sextant, workdir, config, seconds, targets, series):
     return result, data, head
 
 
+def remote_write(system, sextant, workdir, fleet_config, seconds):
+    """Scrapes the fleet and remote-writes everything to the shared receiver: CPU seconds per
+    million samples sent (scraping included), peak memory, and how far sending lags."""
+    data = os.path.join(workdir, f"rw-{system}")
+    shutil.rmtree(data, ignore_errors=True)
+    config = os.path.join(workdir, f"rw-{system}.yml")
+    with open(fleet_config) as f, open(config, "w") as out:
+        out.write(f.read())
+        out.write(f"remote_write:\n  - url: http://127.0.0.1:{RECEIVER_PORT}/api/v1/write\n"
+                  "    queue_config: {max_samples_per_send: 2000, capacity: 10000}\n")
+    server = Server(system, sextant, data, config, workdir)
+    server.start()
+    server.wait_ready()
+    time.sleep(15)                                   # start-up, first scrapes and sends
+    prefix = "sextant" if system == "sextant" else "prometheus"
+    metrics = server.base + "/metrics"
+    sent = f"{prefix}_remote_storage_samples_total"
+    c0, n0 = cpu_seconds(server.proc.pid), counter(metrics, sent)
+    time.sleep(seconds)
+    c1, n1 = cpu_seconds(server.proc.pid), counter(metrics, sent)
+    lags = []
+    for _ in range(5):                               # the newest sent sample's age, sampled
+        newest = counter(metrics, f"{prefix}_remote_storage_queue_highest_sent_timestamp_seconds")
+        lags.append(time.time() - newest)
+        time.sleep(1)
+    failed = counter(metrics, f"{prefix}_remote_storage_samples_failed_total")
+    result = {
+        "samples_sent_per_second": (n1 - n0) / seconds,
+        "cpu_seconds_per_million_samples_sent": (c1 - c0) / ((n1 - n0) / 1e6) if n1 > n0 else None,
+        "peak_rss_mb": peak_rss_mb(server.proc.pid),
+        "median_lag_seconds": statistics.median(lags),
+        "samples_failed": failed,
+    }
+    server.stop()
+    shutil.rmtree(data, ignore_errors=True)
+    return result
+
+
+def remote_write_markdown(rw):
+    x = rw["results"]
+    lines = [f"\n## Remote write ({rw['targets']} targets x {rw['series']} series every second, sent to one "
+             f"VictoriaMetrics receiver, {rw['seconds']} s)\n",
+             "| | Sextant | Prometheus | Sextant / Prometheus |", "|---|---|---|---|"]
+    for key, label in [("samples_sent_per_second", "samples sent per second"),
+                       ("cpu_seconds_per_million_samples_sent", "CPU seconds per million samples sent (scraping included)"),
+                       ("peak_rss_mb", "peak RSS, MiB"), ("median_lag_seconds", "median lag, s"),
+                       ("samples_failed", "samples failed")]:
+        a, b = x["sextant"][key], x["prometheus"][key]
+        r = f"{a / b:.2f}" if a and b else ""
+        lines.append(f"| {label} | {a:.3g} | {b:.3g} | {r} |" if a is not None and b is not None else f"| {label} | {a} | {b} | |")
+    return "\n".join(lines) + "\n"
+
+
 def startup(system, sextant, workdir, data, empty_config):
     server = Server(system, sextant, data, empty_config, workdir)
     server.start()
@@ -528,7 +582,7 @@ def main():
     ap.add_argument("--fleet-series", type=int, default=1000)
     ap.add_argument("--fleet-seconds", type=int, default=60)
     ap.add_argument("--command", default="Benchmarks/compare/compare.sh")
-    ap.add_argument("--skip", default="", help="comma-separated phases to skip: storage,ingestion")
+    ap.add_argument("--skip", default="", help="comma-separated phases to skip: storage,ingestion,remote-write")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     os.makedirs(a.out, exist_ok=True)
@@ -565,10 +619,37 @@ def main():
             for s in SYSTEMS:
                 starts[s] = startup(s, a.sextant, w, dirs[s], empty)
                 log(f"startup {s}: {starts[s]:.2f} s")
+            r["ingestion"] = {"targets": a.fleet_targets, "series": a.fleet_series, "seconds": a.fleet_seconds, "results": results}
+            r["startup"] = {"seconds": starts, "head_series": {s: heads[s] or 0 for s in SYSTEMS}}
         finally:
             fleet.terminate()
-        r["ingestion"] = {"targets": a.fleet_targets, "series": a.fleet_series, "seconds": a.fleet_seconds, "results": results}
-        r["startup"] = {"seconds": starts, "head_series": {s: heads[s] or 0 for s in SYSTEMS}}
+
+    if "remote-write" not in skip:
+        fleet_log = open(os.path.join(w, "fleet-rw.log"), "w")
+        fleet = subprocess.Popen([sys.executable, os.path.join(HERE, "fleet.py"), str(FLEET_BASE), str(a.fleet_targets),
+                                  str(a.fleet_series)], stdout=fleet_log, stderr=fleet_log)
+        receiver_data = os.path.join(w, "rw-receiver")
+        shutil.rmtree(receiver_data, ignore_errors=True)
+        receiver = subprocess.Popen(["victoria-metrics", f"-storageDataPath={receiver_data}",
+                                     f"-httpListenAddr=127.0.0.1:{RECEIVER_PORT}", "-loggerLevel=ERROR", "-retentionPeriod=1y"],
+                                    stdout=fleet_log, stderr=fleet_log)
+        try:
+            wait_until(lambda: "ready" in open(os.path.join(w, "fleet-rw.log")).read(), 300, "the fleet")
+            wait_until(lambda: http_get(f"http://127.0.0.1:{RECEIVER_PORT}/health", timeout=2)[0] == 200, 60, "the receiver")
+            config = os.path.join(w, "fleet.yml")
+            write_config(config, a.fleet_targets)
+            results = {}
+            for s in ["sextant", "prometheus"]:
+                log(f"remote write: {s}")
+                results[s] = remote_write(s, a.sextant, w, config, a.fleet_seconds)
+                log(f"{s}: {results[s]}")
+            r["remote_write"] = {"targets": a.fleet_targets, "series": a.fleet_series, "seconds": a.fleet_seconds,
+                                 "results": results}
+        finally:
+            fleet.terminate()
+            receiver.terminate()
+            receiver.wait()
+            shutil.rmtree(receiver_data, ignore_errors=True)
 
     t = {}
     if "storage" in r:
@@ -586,17 +667,24 @@ def main():
         t["ingest CPU per sample at most half of Prometheus'"] = (
             x["sextant"]["cpu_seconds_per_million_samples"] <= 0.5 * x["prometheus"]["cpu_seconds_per_million_samples"])
         t["startup faster than Prometheus"] = r["startup"]["seconds"]["sextant"] < r["startup"]["seconds"]["prometheus"]
+    if "remote_write" in r:
+        x = r["remote_write"]["results"]
+        t["remote write: CPU per sample sent at most Prometheus', nothing failed"] = (
+            (x["sextant"]["cpu_seconds_per_million_samples_sent"] or 1e9) <= (x["prometheus"]["cpu_seconds_per_million_samples_sent"] or 0)
+            and x["sextant"]["samples_failed"] == 0)
     r["targets"] = t
 
     stamp = time.strftime("%Y-%m-%d")
     with open(os.path.join(a.out, f"{stamp}.json"), "w") as f:
         json.dump(r, f, indent=1)
     if "storage" in r and "ingestion" in r:
-        md = markdown(r)
+        md = markdown(r) + (remote_write_markdown(r["remote_write"]) if "remote_write" in r else "")
         with open(os.path.join(a.out, f"{stamp}.md"), "w") as f:
             f.write(md)
         print(md)
     else:
+        if "remote_write" in r:
+            print(remote_write_markdown(r["remote_write"]))
         print(json.dumps(r, indent=1))
 
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sextant side by side with Prometheus 2.42 and VictoriaMetrics 1.79 (Debian packages,
-# installed when missing): storage, queries, ingestion and startup, one system after the other
+# installed when missing): storage, queries, ingestion, startup and remote write, one system after the other
 # on loopback. Writes Benchmarks/compare/results/DATE.md and .json and prints the table.
 # Usage: Benchmarks/compare/compare.sh [--targets 100] [--hours 6] [--reps 10]
-#        [--dashboard-clients 20] [--dashboard-seconds 60] [--fleet-targets 200] [--fleet-series 1000] [--fleet-seconds 60] [--skip storage|ingestion]
+#        [--dashboard-clients 20] [--dashboard-seconds 60] [--fleet-targets 200] [--fleet-series 1000]
+#        [--fleet-seconds 60] [--skip storage,ingestion,remote-write]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 missing=()

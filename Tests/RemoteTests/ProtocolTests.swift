@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import Remote
 import Scrape
+import Storage
+import TSDB
 
 @Suite struct SnappyTests {
     @Test func roundTripsEmptyRandomAndRepetitiveBytes() throws {
@@ -140,5 +142,36 @@ import Scrape
         let same = idle.desiredShards(ingest: IngestStats(appended: 0, newest: 0), sent: 0, sendNanoseconds: 0, highestSent: 0,
                                       current: 3, config: config)
         #expect(same.shards == 3)
+    }
+}
+
+/// The queue's hand-written request encoding decodes, with swift-protobuf, to the series and
+/// samples that went in: labels, per-series WAL order, and every value bit for bit.
+@Suite struct BatchEncodingTests {
+    @Test func decodesToTheSamplesThatWentIn() throws {
+        let stale = Double(bitPattern: 0x7FF0_0000_0000_0002)
+        let series: [(SeriesRef, Labels)] = [
+            (7, Labels(["__name__": "up", "job": "a", "instance": "h:1"])),
+            (9, Labels(["__name__": "long", "v": String(repeating: "é", count: 300)])),
+            (1 << 40, Labels(["__name__": "x"])),
+        ]
+        let samples: [(Int, Int64, Double)] = [
+            (0, 1_700_000_000_000, 1), (1, 0, -0.0), (0, 1_700_000_015_000, .nan), (2, -1, .infinity),
+            (1, Int64.max, -.infinity), (0, Int64.min, stale), (2, 300, 0), (1, 5, .leastNonzeroMagnitude),
+        ]
+        var batch = Batch()
+        for (i, (s, t, v)) in samples.enumerated() {
+            batch.add(series[s].0, WireSeries(series[s].1), t, v, at: WALPosition(segment: 3, offset: 100, sample: i))
+        }
+        #expect(batch.count == samples.count && batch.end == WALPosition(segment: 3, offset: 100, sample: samples.count))
+        let request = try Prometheus_WriteRequest(serializedBytes: try Snappy.decompress(batch.encoded(), limit: 1 << 20))
+        #expect(request.timeseries.count == 3)
+        for (k, ts) in request.timeseries.enumerated() {
+            #expect(ts.labels.map { Label($0.name, $0.value) } == Array(series[k].1))
+            let expected = samples.filter { $0.0 == k }
+            #expect(ts.samples.map(\.timestamp) == expected.map(\.1))
+            #expect(ts.samples.map(\.value.bitPattern) == expected.map(\.2.bitPattern))
+        }
+        #expect(Batch().protobuf().isEmpty)
     }
 }

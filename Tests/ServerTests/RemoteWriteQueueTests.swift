@@ -21,6 +21,8 @@ final class ScriptedReceiver: Sendable {
     let received = Mutex<[String: [Int64: UInt64]]>([:])
     let requests = Atomic<Int>(0)
     let headers = Mutex<[String: String]>([:])
+    /// How long each acknowledged request takes (a slow receiver).
+    let delay = Mutex<Duration>(.zero)
 
     init(_ script: [Answer] = []) { self.script = Mutex(script) }
 
@@ -39,6 +41,8 @@ final class ScriptedReceiver: Sendable {
                 if let ra = answer.retryAfter { headers[.retryAfter] = ra }
                 return Response(status: answer.status, headers: headers)
             }
+            let pause = self.delay.withLock { $0 }
+            if pause > .zero { try await Task.sleep(for: pause) }
             let decoded = try Prometheus_WriteRequest(serializedBytes: try Snappy.decompress(Array(body.readableBytesView), limit: 1 << 28))
             self.received.withLock { store in
                 for ts in decoded.timeseries {
@@ -58,7 +62,7 @@ final class ScriptedReceiver: Sendable {
     let now = Int64(Date().timeIntervalSince1970 * 1000)
 
     /// A DB in a fresh directory and a remote write service over it.
-    func setUp(_ yaml: (Int) -> String, receiver: ScriptedReceiver) async throws
+    func setUp(_ yaml: (Int) -> String, receiver: ScriptedReceiver, reshardInterval: Duration = .seconds(10)) async throws
         -> (db: DB, service: RemoteWriteService, run: Task<Void, Never>, server: LoopbackServer, dir: String, config: PrometheusConfig) {
         let dir = NSTemporaryDirectory() + "sextant-rwq-\(UUID().uuidString)"
         let db = try DB.open(directory: dir)
@@ -67,6 +71,7 @@ final class ScriptedReceiver: Sendable {
         var logger = Logger(label: "rw")
         logger.logLevel = .critical
         let service = RemoteWriteService(dataDirectory: dir, logger: logger, userAgent: "Sextant/test", flushDeadline: .seconds(1),
+                                         reshardInterval: reshardInterval,
                                          ingest: { IngestStats(appended: db.head.stats.samplesAppended, newest: db.head.stats.maxTime) },
                                          metadata: { [MetadataEntry(name: "m", type: .gauge, help: "A gauge.", unit: "")] })
         let run = Task { await service.run() }
@@ -157,6 +162,29 @@ final class ScriptedReceiver: Sendable {
         #expect(keys == ["__name__=kept,cluster=eu,instance=p1,pod=p1,region=west", "__name__=own,cluster=eu,region=east"])
         #expect(metric(s.service, "samples_dropped_total") == 2)
         #expect(await eventually(10) { (metric(s.service, "metadata_total") ?? 0) >= 1 })
+        await tearDown(s)
+    }
+
+    /// A backlog behind a slow receiver raises the shard count (within max_shards), and every
+    /// sample still arrives once the shards changed.
+    @Test func shardsGrowWithTheBacklog() async throws {
+        let receiver = ScriptedReceiver()
+        receiver.delay.withLock { $0 = .milliseconds(20) }
+        let s = try await setUp({ """
+            remote_write:
+              - url: http://127.0.0.1:\($0)/write
+                queue_config: {batch_send_deadline: 50ms, max_samples_per_send: 100, capacity: 200, max_shards: 4}
+                metadata_config: {send: false}
+            """ }, receiver: receiver, reshardInterval: .milliseconds(500))
+        var series: [[String: String]] = []
+        for i in 0..<50 { series.append(["__name__": "load", "i": "\(i)"]) }
+        for round in 0..<8 {
+            try append(s.db, series, from: now - 600_000 + Int64(round) * 60_000, count: 60)
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(await eventually(30) { (metric(s.service, "shards") ?? 0) > 1 }, "shards: \(metric(s.service, "shards") ?? 0)")
+        #expect((metric(s.service, "shards") ?? 0) <= 4)
+        #expect(await eventually(60) { receiver.sampleCount == 50 * 60 * 8 }, "\(receiver.sampleCount)")
         await tearDown(s)
     }
 

@@ -1,15 +1,18 @@
 import Synchronization
 
 /// A bounded first-in first-out queue between the WAL reader and one shard: `send` waits while
-/// it is full (back-pressure up to the reader), `receive` waits while it is empty and returns
-/// nil once it is closed and drained.
+/// it is full (back-pressure up to the reader) unless its task is cancelled, `receive` waits
+/// while it is empty and returns nil once it is closed and drained.
 final class BatchChannel<Element: Sendable>: Sendable {
     private struct State {
         var items: [Element] = []
         var head = 0
         var closed = false
         var receiver: CheckedContinuation<Element?, Never>?
-        var senders: [CheckedContinuation<Void, Never>] = []
+        var senders: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextID: UInt64 = 0
+        /// Senders cancelled before they got to wait.
+        var cancelled: Set<UInt64> = []
         var count: Int { items.count - head }
     }
 
@@ -18,31 +21,44 @@ final class BatchChannel<Element: Sendable>: Sendable {
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
-    /// Adds an item, waiting for room. Items sent after `close()` are dropped.
-    func send(_ item: Element) async {
+    /// Adds an item, waiting for room; false when the channel is closed or the waiting task
+    /// is cancelled first (the item was not added).
+    func send(_ item: Element) async -> Bool {
         while true {
-            let wait: Bool = state.withLock { s in
+            let outcome: Bool? = state.withLock { s in
                 if s.closed { return false }
                 if let r = s.receiver {
                     s.receiver = nil
                     r.resume(returning: item)
-                    return false
+                    return true
                 }
                 if s.count < capacity {
                     s.items.append(item)
-                    return false
+                    return true
                 }
-                return true
+                return nil
             }
-            guard wait else { return }
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if s.closed || s.count < capacity { return true }
-                    s.senders.append(c)
-                    return false
+            if let outcome { return outcome }
+            if Task.isCancelled { return false }
+            let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { s -> Bool in
+                        if s.closed || s.count < capacity || s.cancelled.remove(id) != nil { return true }
+                        s.senders.append((id, c))
+                        return false
+                    }
+                    if resumeNow { c.resume() }
                 }
-                if resumeNow { c.resume() }
+            } onCancel: {
+                let waiting = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                    if let i = s.senders.firstIndex(where: { $0.id == id }) { return s.senders.remove(at: i).continuation }
+                    s.cancelled.insert(id)
+                    return nil
+                }
+                waiting?.resume()
             }
+            if Task.isCancelled { return false }
         }
     }
 
@@ -100,7 +116,7 @@ final class BatchChannel<Element: Sendable>: Sendable {
     }
 
     private func wakeSender(_ s: inout State) {
-        if !s.senders.isEmpty { s.senders.removeFirst().resume() }
+        if !s.senders.isEmpty { s.senders.removeFirst().continuation.resume() }
     }
 
     /// No more items: the receiver drains what is queued, then gets nil; waiting senders return.
@@ -109,7 +125,7 @@ final class BatchChannel<Element: Sendable>: Sendable {
             s.closed = true
             let r = s.count == 0 ? s.receiver : nil
             if r != nil { s.receiver = nil }
-            let w = s.senders
+            let w = s.senders.map(\.continuation)
             s.senders = []
             return (r, w)
         }

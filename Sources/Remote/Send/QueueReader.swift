@@ -13,8 +13,8 @@ final class QueueReader: @unchecked Sendable {
     let queue: WriteQueue
     var tail: WALTail { queue.settings.tail }
     var config: RemoteWriteConfig { queue.config }
-    /// Wire labels by ref; nil for a series write relabeling dropped.
-    var labels: [SeriesRef: [Prometheus_Label]?] = [:]
+    /// Encoded labels by ref; nil for a series write relabeling dropped.
+    var labels: [SeriesRef: WireSeries?] = [:]
     var position = WALPosition(segment: 0, offset: 0)
     /// What a previous run already sent (its own shard mapping), until reading passes it.
     var filter: SendProgress?
@@ -139,14 +139,14 @@ final class QueueReader: @unchecked Sendable {
     }
 
     /// External labels merged under the series' own, then write relabeling; nil when dropped.
-    func wireLabels(_ series: Labels) -> [Prometheus_Label]? {
+    func wireLabels(_ series: Labels) -> WireSeries? {
         var l = series
         for e in queue.settings.externalLabels where l[e.name] == nil { l = l.setting(e.name, to: e.value) }
         if !config.writeRelabel.isEmpty {
             guard let relabeled = Relabeling.apply(l, config.writeRelabel), !relabeled.isEmpty else { return nil }
             l = relabeled
         }
-        return l.wire
+        return WireSeries(l)
     }
 
     static func fileSize(_ directory: String, _ segment: Int) -> Int {
@@ -175,6 +175,8 @@ final class QueueReader: @unchecked Sendable {
                 position = WALPosition(segment: segment, offset: offset, sample: i + 1)
                 await hand(shard)
                 if Task.isCancelled { return }
+                // A long backlog keeps the reader here: the shard count is reconsidered here too.
+                if ContinuousClock.now >= nextReshardCheck { await maybeReshard() }
             }
         }
     }
@@ -185,7 +187,12 @@ final class QueueReader: @unchecked Sendable {
         guard !batch.isEmpty else { return }
         partial[shard] = Batch()
         queue.tracker.withLock { $0.outstanding[shard] += 1 }
-        await channels[shard].send(batch)
+        if !(await channels[shard].send(batch)) {
+            // Cancelled while the shard's queue was full: not sent, so not acknowledged; the
+            // saved position keeps these samples for the next run.
+            queue.tracker.withLock { $0.outstanding[shard] -= 1 }
+            queue.metrics.samplesPending.subtract(batch.count, ordering: .relaxed)
+        }
     }
 
     /// Partial batches older than `batch_send_deadline` go out.
@@ -208,7 +215,7 @@ final class QueueReader: @unchecked Sendable {
 
     func saveProgress() {
         lastSave = .now
-        queue.save(queue.tracker.withLock { $0.progress })
+        queue.tracker.withLock { queue.save($0.progress) }
     }
 
     // MARK: Shards

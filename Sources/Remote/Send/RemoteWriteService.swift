@@ -16,6 +16,7 @@ public final class RemoteWriteService: Sendable {
     let ingest: @Sendable () -> IngestStats
     let metadata: @Sendable () -> [MetadataEntry]
     let flushDeadline: Duration
+    let reshardInterval: Duration
     let userAgent: String
     private let queues = Mutex<[String: Running]>([:])
     private let updates: AsyncStream<([RemoteWriteConfig], Labels)>
@@ -31,9 +32,12 @@ public final class RemoteWriteService: Sendable {
         let identity: String
     }
 
+    /// `reshardInterval` is how often the shard count is reconsidered (Prometheus: 10 s).
     public init(dataDirectory: String, logger: Logger, userAgent: String, flushDeadline: Duration = .seconds(60),
+                reshardInterval: Duration = .seconds(10),
                 ingest: @escaping @Sendable () -> IngestStats, metadata: @escaping @Sendable () -> [MetadataEntry]) {
         self.dataDirectory = dataDirectory
+        self.reshardInterval = reshardInterval
         self.logger = logger
         self.userAgent = userAgent
         self.flushDeadline = flushDeadline
@@ -100,6 +104,7 @@ public final class RemoteWriteService: Sendable {
                                            flushDeadline: flushDeadline)
         var settingsWithStart = settings
         settingsWithStart.startWithoutProgress = initialStart.withLock { $0 }
+        settingsWithStart.reshardInterval = reshardInterval
         let queue = WriteQueue(settings: settingsWithStart, client: writer, logger: logger, ingest: ingest, metadata: metadata)
         let task = Task { await queue.run() }
         return Running(queue: queue, task: task, client: client, identity: identity)

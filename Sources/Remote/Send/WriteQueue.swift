@@ -102,16 +102,17 @@ final class WriteQueue: Sendable {
 
     /// Records a finished batch of `shard` and saves the progress.
     func finished(_ batch: Batch, shard: Int, generation: Int) {
-        let snapshot: SendProgress? = tracker.withLock { t in
-            guard t.shards == generation, shard < t.shards else { return nil }
+        tracker.withLock { t in
+            guard t.shards == generation, shard < t.shards else { return }
             t.handled[shard] = max(t.handled[shard], batch.end)
             t.outstanding[shard] -= 1
-            return t.progress
+            save(t.progress)
         }
         metrics.samplesPending.subtract(batch.count, ordering: .relaxed)
-        if let snapshot { save(snapshot) }
     }
 
+    /// Writes the progress file; called under the tracker's lock, so saves never overtake
+    /// each other.
     func save(_ progress: SendProgress) {
         do { try progress.save(settings.progressPath) } catch {
             logger.error("remote_write \(config.name): saving the send position to \(settings.progressPath): \(error)")
@@ -132,12 +133,7 @@ final class WriteQueue: Sendable {
 
     /// Sends a batch until it is acknowledged or dropped for good; false when cancelled first.
     func deliver(_ batch: Batch) async -> Bool {
-        let body: [UInt8]
-        do { body = try batch.encoded() } catch {
-            logger.error("remote_write \(config.name): encoding a batch: \(error); \(batch.count) samples dropped")
-            metrics.samplesFailed.add(batch.count, ordering: .relaxed)
-            return true
-        }
+        let body = batch.encoded()
         let done = await sendWithBackoff(body, count: batch.count, what: "samples")
         guard let ok = done else { return false }
         if ok {
