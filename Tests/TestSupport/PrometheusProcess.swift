@@ -6,82 +6,26 @@ import FoundationNetworking
 import Glibc
 #endif
 
-/// Debian's Prometheus 2.42 (`/usr/bin/prometheus`) as a child process on a loopback port,
-/// with a configuration given as text and its data in a directory of its own: the real peer of
-/// the remote write and remote read tests.
-public final class PrometheusProcess: @unchecked Sendable {
-    public static let binary = "/usr/bin/prometheus"
+/// A server from a Debian package as a child process on a loopback port, with a data
+/// directory (removed afterwards unless it was given): the real peers of the remote write and
+/// remote read tests.
+public class PeerProcess: @unchecked Sendable {
     public let process = Process()
     public let port: Int
     public let directory: String
-    /// Whether the directory goes when this process object does.
     let ownsDirectory: Bool
+    let readyPath: String
 
-    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: binary) }
-
-    /// Starts Prometheus; with `directory`, on the data of an earlier run there (kept afterwards).
-    public init(config: String, port: Int = freePort(), directory: String? = nil, arguments: [String] = []) throws {
+    /// Starts `binary` with the arguments made for `directory` (a new temporary one when nil,
+    /// removed when this object goes).
+    init(binary: String, port: Int, directory: String?, readyPath: String, arguments: (String) -> [String]) throws {
         self.port = port
+        self.readyPath = readyPath
         ownsDirectory = directory == nil
-        self.directory = directory ?? NSTemporaryDirectory() + "sextant-prometheus-\(UUID().uuidString)"
+        self.directory = directory ?? NSTemporaryDirectory() + "sextant-peer-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
-        try config.write(toFile: self.directory + "/prometheus.yml", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["--config.file=\(self.directory)/prometheus.yml", "--storage.tsdb.path=\(self.directory)/data",
-                             "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        if ownsDirectory { try? FileManager.default.removeItem(atPath: directory) }
-    }
-
-    public var url: String { "http://127.0.0.1:\(port)" }
-
-    /// Waits until /-/ready answers 200.
-    public func waitReady(timeout: Double = 60) async throws {
-        let ready = await eventually(timeout, every: .milliseconds(100)) { [port, process] in
-            guard process.isRunning else { return true }
-            guard let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/-/ready")!) else { return false }
-            return (r as? HTTPURLResponse)?.statusCode == 200
-        }
-        guard process.isRunning, ready else { throw ServerProcessError.notReady(seconds: timeout) }
-    }
-
-    /// Sends SIGTERM and waits for the exit (Prometheus flushes its remote write queues first).
-    public func terminate() async -> Int32 {
-        kill(process.processIdentifier, SIGTERM)
-        let process = self.process
-        return (try? await offThePool { process.waitUntilExit(); return process.terminationStatus }) ?? -1
-    }
-}
-
-/// VictoriaMetrics 1.79 (Debian's `victoria-metrics`) on a loopback port: a remote write
-/// receiver that keeps duplicates (no deduplication configured), so a sample sent twice counts twice.
-public final class VictoriaMetricsProcess: @unchecked Sendable {
-    public static let binary = "/usr/bin/victoria-metrics"
-    public let process = Process()
-    public let port: Int
-    public let directory: String
-
-    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: binary) }
-
-    let ownsDirectory: Bool
-
-    /// Starts VictoriaMetrics; with `directory`, on the data of an earlier run there (kept afterwards).
-    public init(port: Int = freePort(), directory: String? = nil) throws {
-        self.port = port
-        ownsDirectory = directory == nil
-        self.directory = directory ?? NSTemporaryDirectory() + "sextant-vm-\(UUID().uuidString)"
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["-storageDataPath=\(self.directory)", "-httpListenAddr=127.0.0.1:\(port)", "-search.disableCache",
-                             "-search.latencyOffset=0s", "-loggerLevel=ERROR", "-retentionPeriod=100y"]
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments(self.directory)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -97,19 +41,52 @@ public final class VictoriaMetricsProcess: @unchecked Sendable {
 
     public var url: String { "http://127.0.0.1:\(port)" }
 
+    /// Waits until the readiness endpoint answers 200.
     public func waitReady(timeout: Double = 60) async throws {
-        let ready = await eventually(timeout, every: .milliseconds(100)) { [port, process] in
+        let ready = await eventually(timeout, every: .milliseconds(100)) { [port, process, readyPath] in
             guard process.isRunning else { return true }
-            guard let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!) else { return false }
+            guard let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(readyPath)")!) else { return false }
             return (r as? HTTPURLResponse)?.statusCode == 200
         }
         guard process.isRunning, ready else { throw ServerProcessError.notReady(seconds: timeout) }
     }
 
+    /// Sends SIGTERM and waits for the exit (Prometheus flushes its remote write queues first).
     public func terminate() async -> Int32 {
         kill(process.processIdentifier, SIGTERM)
         let process = self.process
         return (try? await offThePool { process.waitUntilExit(); return process.terminationStatus }) ?? -1
+    }
+}
+
+/// Debian's Prometheus 2.42 (`/usr/bin/prometheus`) with a configuration given as text.
+public final class PrometheusProcess: PeerProcess, @unchecked Sendable {
+    public static let binary = "/usr/bin/prometheus"
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+
+    /// Starts Prometheus; with `directory`, on the data of an earlier run there (kept afterwards).
+    public init(config: String, port: Int = freePort(), directory: String? = nil, arguments: [String] = []) throws {
+        try super.init(binary: Self.binary, port: port, directory: directory, readyPath: "/-/ready") { dir in
+            // The configuration file goes beside the data before the process reads it.
+            try? config.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+            return ["--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
+                    "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn"] + arguments
+        }
+    }
+}
+
+/// VictoriaMetrics 1.79 (Debian's `victoria-metrics`): a remote write receiver that keeps
+/// duplicates (no deduplication configured), so a sample sent twice counts twice.
+public final class VictoriaMetricsProcess: PeerProcess, @unchecked Sendable {
+    public static let binary = "/usr/bin/victoria-metrics"
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+
+    /// Starts VictoriaMetrics; with `directory`, on the data of an earlier run there (kept afterwards).
+    public init(port: Int = freePort(), directory: String? = nil) throws {
+        try super.init(binary: Self.binary, port: port, directory: directory, readyPath: "/health") { dir in
+            ["-storageDataPath=\(dir)", "-httpListenAddr=127.0.0.1:\(port)", "-search.disableCache",
+             "-search.latencyOffset=0s", "-loggerLevel=ERROR", "-retentionPeriod=100y"]
+        }
     }
 }
 

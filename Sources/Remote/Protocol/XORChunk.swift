@@ -1,3 +1,5 @@
+import TSDB
+
 /// Prometheus' XOR chunk (`chunkenc.EncXOR`), the chunk format of remote read's streamed
 /// responses: a 2-byte big-endian sample count, then a bit stream of Gorilla-encoded samples
 /// (the first timestamp as a signed varint and value raw, the second timestamp as an unsigned
@@ -109,17 +111,15 @@ struct MSBBitStream: Sendable {
         }
     }
 
+    /// A varint, through the bit stream (it is byte-aligned where the format writes them).
     mutating func writeUvarint(_ v: UInt64) {
-        var v = v
-        while v >= 0x80 {
-            write(v & 0x7F | 0x80, 8)
-            v >>= 7
-        }
-        write(v, 8)
+        var bytes: [UInt8] = []
+        Varint.appendUnsigned(v, to: &bytes)
+        for b in bytes { write(UInt64(b), 8) }
     }
 
     /// Go's `binary.PutVarint`: zigzag, then unsigned.
     mutating func writeVarint(_ v: Int64) {
-        writeUvarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+        writeUvarint(Varint.zigzag(v))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftProtobuf
 import Storage
+import TSDB
 
 /// The serving half of remote read: answers a `ReadRequest` from a store, as Prometheus'
 /// `POST /api/v1/read` does, either as one snappy-compressed `ReadResponse` of samples or as a
@@ -152,9 +153,7 @@ public struct ReadService: Sendable {
         }
         var out: [UInt8] = []
         out.reserveCapacity(data.count + 14)
-        var n = UInt64(data.count)
-        while n >= 0x80 { out.append(UInt8(truncatingIfNeeded: n) | 0x80); n >>= 7 }
-        out.append(UInt8(n))
+        Varint.appendUnsigned(UInt64(data.count), to: &out)
         let crc = CRC32C.checksum(data)
         out.append(contentsOf: [UInt8(crc >> 24), UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8), UInt8(truncatingIfNeeded: crc)])
         out.append(contentsOf: data)

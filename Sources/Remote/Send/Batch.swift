@@ -111,20 +111,11 @@ struct WireSeries: Sendable {
     }
 }
 
-/// Protobuf's varints and the size of a `Sample`.
+/// Protobuf's varints (TSDB's LEB128) and the size of a `Sample`.
 enum Wire {
-    static func varintSize(_ v: UInt64) -> Int {
-        v == 0 ? 1 : (64 - v.leadingZeroBitCount + 6) / 7
-    }
+    static func varintSize(_ v: UInt64) -> Int { Varint.unsignedSize(v) }
 
-    static func appendVarint(_ v: UInt64, to out: inout [UInt8]) {
-        var v = v
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
-    }
+    static func appendVarint(_ v: UInt64, to out: inout [UInt8]) { Varint.appendUnsigned(v, to: &out) }
 
     /// The value always (so -0.0 keeps its sign), the timestamp unless 0.
     static func sampleSize(_ t: Int64) -> Int {

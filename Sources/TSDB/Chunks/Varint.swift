@@ -1,8 +1,9 @@
 import Storage
 
-/// LEB128 variable-length integers, as used by chunk headers and on-disk formats.
-enum Varint {
-    static func appendUnsigned(_ value: UInt64, to out: inout [UInt8]) {
+/// LEB128 variable-length integers, as used by chunk headers and on-disk formats (and by
+/// protobuf, whose varints are the same).
+public enum Varint {
+    public static func appendUnsigned(_ value: UInt64, to out: inout [UInt8]) {
         var v = value
         while v >= 0x80 {
             out.append(UInt8(truncatingIfNeeded: v) | 0x80)
@@ -11,12 +12,12 @@ enum Varint {
         out.append(UInt8(v))
     }
 
-    static func appendSigned(_ value: Int64, to out: inout [UInt8]) {
+    public static func appendSigned(_ value: Int64, to out: inout [UInt8]) {
         appendUnsigned(zigzag(value), to: &out)
     }
 
     @inline(__always)
-    static func zigzag(_ v: Int64) -> UInt64 {
+    public static func zigzag(_ v: Int64) -> UInt64 {
         UInt64(bitPattern: (v &<< 1) ^ (v &>> 63))
     }
 
@@ -25,7 +26,7 @@ enum Varint {
         Int64(bitPattern: u &>> 1) ^ -Int64(bitPattern: u & 1)
     }
 
-    static func unsignedSize(_ value: UInt64) -> Int {
+    public static func unsignedSize(_ value: UInt64) -> Int {
         var v = value, n = 1
         while v >= 0x80 { v >>= 7; n += 1 }
         return n
