@@ -9,12 +9,18 @@ import TestSupport
 /// Remote write and remote read against the real Prometheus 2.42 (Debian package), started
 /// by the tests, talking to the real server on loopback.
 @Suite(.serialized) struct RemoteProtocolTests {
-    /// Prometheus scrapes itself every second and remote-writes to Sextant. Every sample it
-    /// stored of its own series is on Sextant with the same value, and Sextant has nothing
-    /// Prometheus does not (compared up to Prometheus' newest sample).
-    @Test func prometheusRemoteWritesIntoSextant() async throws {
+    /// Prometheus scrapes itself every second and remote-writes to Sextant; Sextant is down for
+    /// a minute in the middle (Prometheus retries from its WAL). Afterwards every sample
+    /// Prometheus stored of its own series is on Sextant once, with the same value, and Sextant
+    /// has nothing Prometheus does not (compared up to Prometheus' newest sample).
+    @Test func prometheusRemoteWritesIntoSextantThroughAnOutage() async throws {
         try #require(PrometheusProcess.isInstalled, "prometheus is missing: apt-get install prometheus (.ci/run does)")
-        let sextant = try await RunningServer.start { $0.enableRemoteWriteReceiver = true }
+        let dir = NSTemporaryDirectory() + "sextant-rw-receiver-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sextantPort = freePort()
+        let sextant = "http://127.0.0.1:\(sextantPort)"
+        var server = try ServerProcess(directory: dir, port: sextantPort, arguments: ["--web.enable-remote-write-receiver"])
+        try await server.waitReady()
         let port = freePort()
         let prometheus = try PrometheusProcess(config: """
             global: {scrape_interval: 1s}
@@ -22,35 +28,41 @@ import TestSupport
               - job_name: self
                 static_configs: [{targets: ['127.0.0.1:\(port)']}]
             remote_write:
-              - url: http://127.0.0.1:\(sextant.port)/api/v1/write
-                queue_config: {batch_send_deadline: 1s, max_samples_per_send: 200}
+              - url: \(sextant)/api/v1/write
+                queue_config: {batch_send_deadline: 1s, max_samples_per_send: 200, max_backoff: 1s}
             """, port: port)
         try await prometheus.waitReady()
-        // Some scrapes, all sent: Sextant's up{job="self"} reaches six samples.
-        let arrived = await eventually(60, every: .milliseconds(250)) {
-            ((try? await rawSamples(sextant.url, "up{job=\"self\"}[1h]"))?.values.first?.count ?? 0) >= 6
-        }
-        #expect(arrived)
-        let theirs = try await rawSamples(prometheus.url, "{job=\"self\"}[1h]")
-        let newest = theirs.values.compactMap { $0.keys.max() }.max() ?? 0
-        // What Prometheus had then has reached Sextant within a few send deadlines.
+        #expect(await eventually(60, every: .milliseconds(250)) {
+            ((try? await rawSamples(sextant, "up{job=\"self\"}[1h]"))?.values.first?.count ?? 0) >= 3
+        })
+        #expect(await server.terminate() == 0)
+        try await Task.sleep(for: .seconds(60))
+        server = try ServerProcess(directory: dir, port: sextantPort, arguments: ["--web.enable-remote-write-receiver"])
+        try await server.waitReady()
+        try await Task.sleep(for: .seconds(3))
+        let at = Date().timeIntervalSince1970 - 2
+        let theirs = try await rawSamples(prometheus.url, "{job=\"self\"}[1h]", at: at)
+        // What Prometheus had then reaches Sextant once its retries get through.
         var ours: [String: [Int64: String]] = [:]
-        _ = await eventually(20, every: .milliseconds(250)) {
-            ours = (try? await rawSamples(sextant.url, "{job=\"self\"}[1h]")) ?? [:]
-            return theirs.allSatisfy { key, samples in samples.allSatisfy { ours[key]?[$0.key] == $0.value } }
+        _ = await eventually(60, every: .milliseconds(500)) {
+            ours = (try? await rawSamples(sextant, "{job=\"self\"}[1h]", at: at)) ?? [:]
+            return ours == theirs
         }
         #expect(theirs.count > 100, "Prometheus' own series: \(theirs.count)")
+        #expect((theirs.first { $0.key.contains("__name__=up,") }?.value.count ?? 0) >= 60)
         var missing = 0, extra = 0
-        for (key, samples) in theirs {
-            missing += samples.filter { ours[key]?[$0.key] != $0.value }.count
-            extra += (ours[key] ?? [:]).filter { $0.key <= newest && samples[$0.key] == nil }.count
-        }
+        for (key, samples) in theirs { missing += samples.filter { ours[key]?[$0.key] != $0.value }.count }
+        for (key, samples) in ours { extra += samples.filter { theirs[key]?[$0.key] != $0.value }.count }
         #expect(missing == 0 && extra == 0, "missing \(missing), extra \(extra) of \(theirs.values.map(\.count).reduce(0, +))")
-        // Its metadata arrives too (sent once a minute; the first send is at start-up).
+        for metric in ["up", "scrape_samples_scraped", "prometheus_tsdb_head_series"] {
+            let query = "count_over_time(\(metric){job=\"self\"}[1h])"
+            let a = try await rawSamples(prometheus.url, query, at: at), b = try await rawSamples(sextant, query, at: at)
+            #expect(a == b && !a.isEmpty, "\(query): Prometheus \(a), Sextant \(b)")
+        }
+        let metrics = String(decoding: try await URLSession.shared.data(from: URL(string: sextant + "/metrics")!).0, as: UTF8.self)
+        #expect(metrics.contains("sextant_remote_write_rejected_samples_total 0"))
         _ = await prometheus.terminate()
-        let metrics = try await sextant.get("/metrics")
-        #expect(metrics.text.contains("sextant_remote_write_rejected_samples_total 0"))
-        await sextant.stop()
+        _ = await server.terminate()
     }
 
     /// Prometheus reads Sextant's data through `remote_read` (SAMPLES answers): data it does not

@@ -114,6 +114,7 @@ final class ScriptedReceiver: Sendable {
         try append(s.db, [["__name__": "a", "i": "1"], ["__name__": "a", "i": "2"]], from: now - 60_000, count: 10)
         #expect(await eventually(20) { receiver.sampleCount == 20 })
         #expect((metric(s.service, "samples_retried_total") ?? 0) > 0)
+        #expect(s.service.renderMetrics().contains("sextant_remote_storage_highest_timestamp_in_seconds \(Double(now - 60_000 + 9000) / 1000)"))
         #expect(receiver.headers.withLock { $0["content-encoding"] == "snappy" && $0["x-prometheus-remote-write-version"] == "0.1.0" && $0["x-tenant"] == "team-a" })
         receiver.script.withLock { $0 = [.init(status: .badRequest)] }
         try append(s.db, [["__name__": "b"]], from: now - 50_000, count: 3)

@@ -138,7 +138,10 @@ public final class RemoteWriteService: Sendable {
     public func renderMetrics() -> String {
         let all = queues.withLock { $0.values.map(\.queue.metrics) }.sorted { $0.name < $1.name }
         guard !all.isEmpty else { return "" }
-        var out = ""
+        let newest = ingest().newest
+        var out = "# HELP sextant_remote_storage_highest_timestamp_in_seconds Newest sample timestamp appended to the store (what the queues' highest sent timestamps trail).\n"
+            + "# TYPE sextant_remote_storage_highest_timestamp_in_seconds gauge\n"
+            + "sextant_remote_storage_highest_timestamp_in_seconds \(newest > 0 ? Double(newest) / 1000 : 0)\n"
         for (name, type, help) in QueueMetrics.families {
             let full = "sextant_remote_storage_" + name
             out += "# HELP \(full) \(help)\n# TYPE \(full) \(type)\n"
