@@ -160,8 +160,11 @@ import TSDB
             (1, Int64.max, -.infinity), (0, Int64.min, stale), (2, 300, 0), (1, 5, .leastNonzeroMagnitude),
         ]
         var batch = Batch()
+        var owners: [Int: Int32] = [:]
         for (i, (s, t, v)) in samples.enumerated() {
-            batch.add(series[s].0, WireSeries(series[s].1), t, v, at: WALPosition(segment: 3, offset: 100, sample: i))
+            let owner = owners[s] ?? batch.addSeries(WireSeries(series[s].1))
+            owners[s] = owner
+            batch.add(owner: owner, t, v, at: WALPosition(segment: 3, offset: 100, sample: i))
         }
         #expect(batch.count == samples.count && batch.end == WALPosition(segment: 3, offset: 100, sample: samples.count))
         let request = try Prometheus_WriteRequest(serializedBytes: try Snappy.decompress(batch.encoded(), limit: 1 << 20))

@@ -12,7 +12,6 @@ import TSDB
 struct Batch: Sendable {
     /// Series in order of first appearance.
     private(set) var series: [WireSeries] = []
-    private var index: [SeriesRef: Int32] = [:]
     /// Per sample: its series' index in `series`, time and value.
     private var owners: [Int32] = []
     private var times: [Int64] = []
@@ -25,20 +24,19 @@ struct Batch: Sendable {
     var count: Int { times.count }
     var isEmpty: Bool { times.isEmpty }
 
-    mutating func add(_ ref: SeriesRef, _ wire: WireSeries, _ t: Int64, _ v: Double, at position: WALPosition) {
-        let owner: Int32
-        if let i = index[ref] {
-            owner = i
-        } else {
-            owner = Int32(series.count)
-            index[ref] = owner
-            series.append(wire)
-        }
+    /// Adds a series; returns its index for `add`. The caller remembers which series a batch
+    /// already has (the reader does it per series slot, without a dictionary per batch).
+    mutating func addSeries(_ wire: WireSeries) -> Int32 {
+        series.append(wire)
+        return Int32(series.count - 1)
+    }
+
+    mutating func add(owner: Int32, _ t: Int64, _ v: Double, at position: WALPosition) {
         if opened == nil { opened = .now }
         owners.append(owner)
         times.append(t)
         values.append(v)
-        maxTime = max(maxTime, t)
+        if t > maxTime { maxTime = t }
         end = WALPosition(segment: position.segment, offset: position.offset, sample: position.sample + 1)
     }
 

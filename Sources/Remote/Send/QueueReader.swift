@@ -13,8 +13,16 @@ final class QueueReader: @unchecked Sendable {
     let queue: WriteQueue
     var tail: WALTail { queue.settings.tail }
     var config: RemoteWriteConfig { queue.config }
-    /// Encoded labels by ref; nil for a series write relabeling dropped.
-    var labels: [SeriesRef: WireSeries?] = [:]
+    /// Each series ref's slot in the arrays below.
+    var slots: [SeriesRef: Int32] = [:]
+    /// By slot: encoded labels (nil for a series write relabeling dropped), and which batch
+    /// last took the series and at which index (so a batch needs no dictionary of its own).
+    var wires: [WireSeries?] = []
+    var slotBatch: [UInt64] = []
+    var slotOwner: [Int32] = []
+    /// Per shard, the id of its partial batch (ids are never reused).
+    var batchIDs: [UInt64] = []
+    var nextBatchID: UInt64 = 1
     var position = WALPosition(segment: 0, offset: 0)
     /// What a previous run already sent (its own shard mapping), until reading passes it.
     var filter: SendProgress?
@@ -81,7 +89,7 @@ final class QueueReader: @unchecked Sendable {
         for (record, offset) in records {
             switch record {
             case .series(let series):
-                for s in series { labels[s.ref] = wireLabels(s.labels) }
+                for s in series { learn(s.ref, s.labels) }
             case .samples(let samples):
                 await enqueue(samples, segment: position.segment, offset: offset)
                 if Task.isCancelled { return true }
@@ -114,7 +122,7 @@ final class QueueReader: @unchecked Sendable {
         queue.metrics.walGaps.add(1, ordering: .relaxed)
         queue.logger.error("remote_write \(config.name): WAL segment \(position.segment) was removed before it was sent; samples were lost, going on with segment \(first)")
         if let checkpoint = tail.latestCheckpoint {
-            try? tail.readCheckpointSeries(checkpoint) { for s in $0 { labels[s.ref] = wireLabels(s.labels) } }
+            try? tail.readCheckpointSeries(checkpoint) { for s in $0 { learn(s.ref, s.labels) } }
         }
         position = WALPosition(segment: first, offset: 0)
         filter = nil
@@ -125,16 +133,29 @@ final class QueueReader: @unchecked Sendable {
     /// so that samples read from the start position find their labels.
     func loadSeries(upTo segment: Int) {
         if let checkpoint = tail.latestCheckpoint {
-            try? tail.readCheckpointSeries(checkpoint) { for s in $0 { labels[s.ref] = wireLabels(s.labels) } }
+            try? tail.readCheckpointSeries(checkpoint) { for s in $0 { learn(s.ref, s.labels) } }
         }
         for index in tail.segments where index <= segment {
             var offset = 0
             while true {
                 guard let read = try? tail.read(segment: index, from: offset, maxBytes: 16 << 20, { record, _ in
-                    if case .series(let series) = record { for s in series { labels[s.ref] = wireLabels(s.labels) } }
+                    if case .series(let series) = record { for s in series { learn(s.ref, s.labels) } }
                 }), read.end > offset else { break }
                 offset = read.end
             }
+        }
+    }
+
+    /// Records a series record's labels under its ref.
+    func learn(_ ref: SeriesRef, _ series: Labels) {
+        let wire = wireLabels(series)
+        if let slot = slots[ref] {
+            wires[Int(slot)] = wire
+        } else {
+            slots[ref] = Int32(wires.count)
+            wires.append(wire)
+            slotBatch.append(0)
+            slotOwner.append(0)
         }
     }
 
@@ -159,18 +180,36 @@ final class QueueReader: @unchecked Sendable {
 
     func enqueue(_ samples: [WALSample], segment: Int, offset: Int) async {
         let skipBefore = position.segment == segment && position.offset == offset ? position.sample : 0
-        for (i, sample) in samples.enumerated() where i >= skipBefore {
+        // Counters are updated once per record, not per sample.
+        var newest = Int64.min, dropped = 0, pending = 0
+        defer {
+            QueueMetrics.raiseMax(queue.metrics.highestReadMillis, newest)
+            queue.metrics.samplesDropped.add(dropped, ordering: .relaxed)
+            queue.metrics.samplesPending.add(pending, ordering: .relaxed)
+        }
+        for i in skipBefore..<samples.count {
+            let sample = samples[i]
             let at = WALPosition(segment: segment, offset: offset, sample: i)
             if let f = filter, f.handled(sample.ref, at: at) { continue }
-            QueueMetrics.raiseMax(queue.metrics.highestReadMillis, sample.t)
-            guard case .some(.some(let wire)) = labels[sample.ref] else {
-                queue.metrics.samplesDropped.add(1, ordering: .relaxed)
+            if sample.t > newest { newest = sample.t }
+            guard let slot = slots[sample.ref].map(Int.init), let wire = wires[slot] else {
+                dropped += 1
                 continue
             }
             let shard = Int(sample.ref % UInt64(shards))
-            partial[shard].add(sample.ref, wire, sample.t, sample.v, at: at)
-            queue.metrics.samplesPending.add(1, ordering: .relaxed)
+            let owner: Int32
+            if slotBatch[slot] == batchIDs[shard] {
+                owner = slotOwner[slot]
+            } else {
+                owner = partial[shard].addSeries(wire)
+                slotBatch[slot] = batchIDs[shard]
+                slotOwner[slot] = owner
+            }
+            partial[shard].add(owner: owner, sample.t, sample.v, at: at)
+            pending += 1
             if partial[shard].count >= config.queue.maxSamplesPerSend {
+                queue.metrics.samplesPending.add(pending, ordering: .relaxed)
+                pending = 0
                 // Where reading resumes if cancelled while this send waits for room.
                 position = WALPosition(segment: segment, offset: offset, sample: i + 1)
                 await hand(shard)
@@ -186,6 +225,8 @@ final class QueueReader: @unchecked Sendable {
         let batch = partial[shard]
         guard !batch.isEmpty else { return }
         partial[shard] = Batch()
+        batchIDs[shard] = nextBatchID
+        nextBatchID += 1
         queue.tracker.withLock { $0.outstanding[shard] += 1 }
         if !(await channels[shard].send(batch)) {
             // Cancelled while the shard's queue was full: not sent, so not acknowledged; the
@@ -223,6 +264,7 @@ final class QueueReader: @unchecked Sendable {
     func startShards(_ n: Int, handled: [WALPosition]?) {
         shards = n
         partial = Array(repeating: Batch(), count: n)
+        batchIDs = (0..<n).map { _ in defer { nextBatchID += 1 }; return nextBatchID }
         let perShard = max(1, config.queue.capacity / config.queue.maxSamplesPerSend)
         channels = (0..<n).map { _ in BatchChannel<Batch>(capacity: perShard) }
         let start = position
@@ -248,7 +290,13 @@ final class QueueReader: @unchecked Sendable {
             let batch = partial[s]
             guard !batch.isEmpty else { continue }
             queue.tracker.withLock { $0.outstanding[s] += 1 }
-            if channels[s].trySend(batch) { partial[s] = Batch() } else { queue.tracker.withLock { $0.outstanding[s] -= 1 } }
+            if channels[s].trySend(batch) {
+                partial[s] = Batch()
+                batchIDs[s] = nextBatchID
+                nextBatchID += 1
+            } else {
+                queue.tracker.withLock { $0.outstanding[s] -= 1 }
+            }
         }
         for c in channels { c.close() }
         let tasks = shardTasks
