@@ -18,6 +18,8 @@ final class QueueReader: @unchecked Sendable {
     /// By slot: encoded labels (nil for a series write relabeling dropped), and which batch
     /// last took the series and at which index (so a batch needs no dictionary of its own).
     var wires: [WireSeries?] = []
+    /// By slot: false when write relabeling dropped the series.
+    var alive: [Bool] = []
     var slotBatch: [UInt64] = []
     var slotOwner: [Int32] = []
     /// Per shard, the id of its partial batch (ids are never reused).
@@ -48,7 +50,7 @@ final class QueueReader: @unchecked Sendable {
         } else {
             // A queue added later sends what is written from now on, as Prometheus' does.
             let last = segments.last ?? 0
-            start = WALPosition(segment: last, offset: Self.fileSize(tail.directory, last))
+            start = WALPosition(segment: last, offset: tail.size(of: last))
         }
         loadSeries(upTo: start.segment)
         position = start
@@ -65,7 +67,7 @@ final class QueueReader: @unchecked Sendable {
             advanceIdleShards()
             await flushExpired()
             if ContinuousClock.now >= nextReshardCheck { await maybeReshard() }
-            if ContinuousClock.now - lastSave > .seconds(1) { saveProgress() }
+            if ContinuousClock.now - lastSave > .milliseconds(250) { saveProgress() }
             if !progressed {
                 try? await Task.sleep(for: queue.settings.pollInterval)
             }
@@ -103,7 +105,7 @@ final class QueueReader: @unchecked Sendable {
         // between the read and the listing are read next round; bytes that still do not read
         // as a record are a damaged end, skipped with a warning.
         guard let next = tail.segments.first(where: { $0 > position.segment }) else { return false }
-        if position.offset < Self.fileSize(tail.directory, position.segment) {
+        if position.offset < tail.size(of: position.segment) {
             var any = false
             _ = try? tail.read(segment: position.segment, from: position.offset, maxBytes: 16 << 20) { _, _ in any = true }
             if any { return true }
@@ -151,9 +153,12 @@ final class QueueReader: @unchecked Sendable {
         let wire = wireLabels(series)
         if let slot = slots[ref] {
             wires[Int(slot)] = wire
+            alive[Int(slot)] = wire != nil
+            slotBatch[Int(slot)] = 0        // new labels: not in any batch under the old ones
         } else {
             slots[ref] = Int32(wires.count)
             wires.append(wire)
+            alive.append(wire != nil)
             slotBatch.append(0)
             slotOwner.append(0)
         }
@@ -170,54 +175,71 @@ final class QueueReader: @unchecked Sendable {
         return WireSeries(l)
     }
 
-    static func fileSize(_ directory: String, _ segment: Int) -> Int {
-        let name = String(repeating: "0", count: max(0, 8 - String(segment).count)) + String(segment)
-        let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)
-        return (attributes?[.size] as? NSNumber)?.intValue ?? 0
-    }
-
     // MARK: Batching
 
     func enqueue(_ samples: [WALSample], segment: Int, offset: Int) async {
-        let skipBefore = position.segment == segment && position.offset == offset ? position.sample : 0
-        // Counters are updated once per record, not per sample.
+        // (A saved position may name a sample index past the record's end: none is skipped twice.)
+        var i = position.segment == segment && position.offset == offset ? min(position.sample, samples.count) : 0
+        while i < samples.count {
+            guard let shard = fill(samples, from: &i, segment: segment, offset: offset) else { return }
+            // Where reading resumes if cancelled while this send waits for room.
+            position = WALPosition(segment: segment, offset: offset, sample: i)
+            await hand(shard)
+            if Task.isCancelled { return }
+            // A long backlog keeps the reader here: the shard count is reconsidered here too.
+            if ContinuousClock.now >= nextReshardCheck { await maybeReshard() }
+        }
+    }
+
+    /// Adds samples from `i` on to their shards' batches until one is full (returns that
+    /// shard, `i` after the sample that filled it) or the record ends (nil). Synchronous, on
+    /// local copies of the reader's arrays: the per-sample path has no access checks on the
+    /// class's properties and no reference counting.
+    func fill(_ samples: [WALSample], from i: inout Int, segment: Int, offset: Int) -> Int? {
+        var partial = self.partial, slotBatch = self.slotBatch, slotOwner = self.slotOwner
+        self.partial = []
+        self.slotBatch = []
+        self.slotOwner = []
+        defer {
+            self.partial = partial
+            self.slotBatch = slotBatch
+            self.slotOwner = slotOwner
+        }
+        let filter = self.filter, batchIDs = self.batchIDs, shards = UInt64(self.shards)
+        let maxSamples = config.queue.maxSamplesPerSend
         var newest = Int64.min, dropped = 0, pending = 0
         defer {
             QueueMetrics.raiseMax(queue.metrics.highestReadMillis, newest)
             queue.metrics.samplesDropped.add(dropped, ordering: .relaxed)
             queue.metrics.samplesPending.add(pending, ordering: .relaxed)
         }
-        for i in skipBefore..<samples.count {
+        while i < samples.count {
             let sample = samples[i]
             let at = WALPosition(segment: segment, offset: offset, sample: i)
-            if let f = filter, f.handled(sample.ref, at: at) { continue }
+            i += 1
+            if let filter, filter.handled(sample.ref, at: at) { continue }
             if sample.t > newest { newest = sample.t }
-            guard let slot = slots[sample.ref].map(Int.init), let wire = wires[slot] else {
+            guard let slot = slots[sample.ref].map(Int.init), alive[slot] else {
                 dropped += 1
                 continue
             }
-            let shard = Int(sample.ref % UInt64(shards))
+            let shard = Int(sample.ref % shards)
             let owner: Int32
             if slotBatch[slot] == batchIDs[shard] {
                 owner = slotOwner[slot]
-            } else {
+            } else if let wire = wires[slot] {
                 owner = partial[shard].addSeries(wire)
                 slotBatch[slot] = batchIDs[shard]
                 slotOwner[slot] = owner
+            } else {
+                dropped += 1
+                continue
             }
             partial[shard].add(owner: owner, sample.t, sample.v, at: at)
             pending += 1
-            if partial[shard].count >= config.queue.maxSamplesPerSend {
-                queue.metrics.samplesPending.add(pending, ordering: .relaxed)
-                pending = 0
-                // Where reading resumes if cancelled while this send waits for room.
-                position = WALPosition(segment: segment, offset: offset, sample: i + 1)
-                await hand(shard)
-                if Task.isCancelled { return }
-                // A long backlog keeps the reader here: the shard count is reconsidered here too.
-                if ContinuousClock.now >= nextReshardCheck { await maybeReshard() }
-            }
+            if partial[shard].count >= maxSamples { return shard }
         }
+        return nil
     }
 
     /// Hands `shard`'s partial batch to its sender, waiting while its queue is full.
@@ -319,7 +341,8 @@ final class QueueReader: @unchecked Sendable {
                                           current: shards, config: config.queue)
         queue.metrics.shardsDesired.store(Int(desired.raw * 1000), ordering: .relaxed)
         guard desired.shards != shards, filter == nil else { return }
-        let recent = WriteQueue.uptimeMillis() - queue.lastFinished.load(ordering: .relaxed) <= 2 * config.queue.batchSendDeadline + 1000
+        let window = config.queue.batchSendDeadline.multipliedReportingOverflow(by: 2)
+        let recent = window.overflow || WriteQueue.uptimeMillis() - queue.lastFinished.load(ordering: .relaxed) <= window.partialValue &+ 1000
         guard recent else { return }
         queue.logger.info("remote_write \(config.name): resharding from \(shards) to \(desired.shards) shards")
         await drain(until: nil)

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TSDB
 
 /// How far a queue has sent, saved after every finished batch so that a restart resumes where
@@ -34,11 +37,13 @@ struct SendProgress: Codable, Equatable, Sendable {
             text += (i == 0 ? "" : ",") + "{\"segment\":\(p.segment),\"offset\":\(p.offset),\"sample\":\(p.sample)}"
         }
         text += "]}\n"
-        let data = Data(text.utf8)
         let tmp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp])
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp]) }
+        let written = text.utf8.withContiguousStorageIfAvailable { write(fd, $0.baseAddress, $0.count) } ?? -1
+        close(fd)
+        guard written == text.utf8.count, rename(tmp, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
-        if rename(tmp, path) != 0 { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
     }
 }

@@ -41,7 +41,7 @@ struct WriteClient: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(request, timeout: .milliseconds(timeout))
+            response = try await client.execute(request, timeout: .milliseconds(min(timeout, Self.longestTimeout)))
         } catch {
             return .retry(reason: "\(error)", retryAfter: nil)
         }
@@ -60,6 +60,10 @@ struct WriteClient: Sendable {
         }
         return .drop(reason: reason)
     }
+
+    /// A day: NIO's timeouts count nanoseconds in an Int64, so a configured `remote_timeout` of
+    /// centuries is cut here rather than overflowing.
+    static let longestTimeout: Int64 = 86_400_000
 
     /// `Retry-After` as seconds or an HTTP date, in milliseconds from now.
     static func retryAfter(_ value: String?) -> Int64? {

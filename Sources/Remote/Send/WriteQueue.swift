@@ -84,6 +84,7 @@ final class WriteQueue: Sendable {
         var shards: Int
         var handled: [WALPosition]
         var outstanding: [Int]
+        var lastSave: Int64 = 0
 
         var progress: SendProgress { SendProgress(shards: shards, positions: handled) }
     }
@@ -106,7 +107,13 @@ final class WriteQueue: Sendable {
             guard t.shards == generation, shard < t.shards else { return }
             t.handled[shard] = max(t.handled[shard], batch.end)
             t.outstanding[shard] -= 1
-            save(t.progress)
+            // At most four saves a second (a save is a file written and renamed); the reader
+            // saves too, and shutdown always does, so a crash repeats at most 250 ms of sends.
+            let now = Self.uptimeMillis()
+            if now - t.lastSave >= 250 {
+                t.lastSave = now
+                save(t.progress)
+            }
         }
         metrics.samplesPending.subtract(batch.count, ordering: .relaxed)
     }
@@ -179,7 +186,8 @@ final class WriteQueue: Sendable {
                 }
                 let sleep = retryAfter.map { max($0, 0) } ?? backoff
                 do { try await Task.sleep(for: .milliseconds(sleep)) } catch { return nil }
-                backoff = min(max(sleep, 1) * 2, config.queue.maxBackoff)
+                let doubled = max(sleep, 1).multipliedReportingOverflow(by: 2)
+                backoff = doubled.overflow ? config.queue.maxBackoff : min(doubled.partialValue, config.queue.maxBackoff)
             }
         }
     }

@@ -46,6 +46,9 @@ public struct WALTail: Sendable {
     /// Segment indices, ascending.
     public var segments: [Int] { WAL.segmentIndices(in: directory) }
 
+    /// The bytes in a segment now (0 when it is gone).
+    public func size(of segment: Int) -> Int { Files.size(WAL.segmentPath(directory, segment)) ?? 0 }
+
     /// The newest checkpoint's index: segments up to it are gone.
     public var latestCheckpoint: Int? { Checkpoint.latest(in: directory) }
 
