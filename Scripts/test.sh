@@ -14,11 +14,12 @@ cd "$(dirname "$0")/.."
 #   libsnappy-dev                 snappy (remote write and remote read bodies), linked
 #   prometheus                    promtool, which the API tests query Sextant with, and
 #                                 Prometheus 2.42, the remote write/read peer of the tests
+#   victoria-metrics              VictoriaMetrics 1.79, a remote write receiver of the tests
 #   prometheus-node-exporter      a real exporter the scrape tests scrape
 #   openssl                       certificates for the TLS scrape tests
 packages=(
     zlib1g-dev libsqlite3-dev libre2-dev libsnappy-dev
-    prometheus prometheus-node-exporter
+    prometheus prometheus-node-exporter victoria-metrics
     openssl
 )
 
@@ -50,25 +51,26 @@ install_missing() {
 # a group's suites at once on the task pool (one thread per core, two here): the engine and
 # language suites are long CPU-bound tests that hold those threads, while the server suites
 # wait on clocks (scrapes, discovery watches, readiness), so the two run apart. Apart too:
-# the suites that start `sextant serve` as a child and wait for it, and the stress test and
-# the hostile load test (16 clients each).
-apart='ProcessTests|PromtoolTests|DefaultServeTests'
-swift test --filter '^(TSDBTests|PromQLTests|ScrapeTests|CLITests)\.' --skip "$apart"
+# the suites that start `sextant serve`, Prometheus or VictoriaMetrics as children and wait
+# for them (the remote write ones through minute-long outages), and the stress test and the
+# hostile load test (16 clients each).
+apart='ProcessTests|PromtoolTests|DefaultServeTests|RemoteProtocolTests|RemoteWriteSendTests'
+swift test --filter '^(TSDBTests|PromQLTests|ScrapeTests|RemoteTests|CLITests)\.' --skip "$apart"
 swift test --skip-build --filter '^ServerTests\.' --skip "$apart" --skip StressTests --skip HostileLoadTests
 swift test --skip-build --filter "$apart"
 swift test --skip-build --filter StressTests
 swift test --skip-build --filter HostileLoadTests
 
 # The concurrency paths under ThreadSanitizer: the storage engine's suites, the PromQL engine,
-# the HTTP API, and the stress test (scaled to TSan's speed: fewer series, longer blocks).
+# the remote write queues (shards, channels, progress), the HTTP API, and the stress test (scaled to TSan's speed: fewer series, longer blocks).
 # -DSEXTANT_TSAN makes `Locked` use a lock ThreadSanitizer can see (Sources/Storage/Concurrency/
 # Locked.swift); halt_on_error turns any report into a failure. Tests that start the sextant
 # binary as a child process stay out: under TSan it starts too slowly for their timeouts. The
 # engine suites and the server suites run apart, as above.
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"
 tsan=(--sanitize=thread --scratch-path .build-tsan -Xswiftc -DSEXTANT_TSAN)
-swift test "${tsan[@]}" --filter '^TSDBTests\.|^PromQLTests\.(EngineTests|ParserTests)/'
-swift test "${tsan[@]}" --skip-build --filter '^ServerTests\.(APITests|TargetsAPITests|StatusTests|AdminTests|QueryLimiterTests|HostileQueryTests)/'
+swift test "${tsan[@]}" --filter '^TSDBTests\.|^PromQLTests\.(EngineTests|ParserTests)/|^RemoteTests\.'
+swift test "${tsan[@]}" --skip-build --filter '^ServerTests\.(APITests|TargetsAPITests|StatusTests|AdminTests|QueryLimiterTests|HostileQueryTests|RemoteWriteQueueTests)/'
 SEXTANT_STRESS_SECONDS=20 SEXTANT_STRESS_SERIES=50 SEXTANT_STRESS_BLOCK_SECONDS=60 \
 swift test "${tsan[@]}" --skip-build --filter StressTests
 
