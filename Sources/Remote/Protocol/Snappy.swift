@@ -25,7 +25,8 @@ public enum Snappy {
             let bound = snappy_max_compressed_length(raw.count)
             return [UInt8](unsafeUninitializedCapacity: bound) { out, count in
                 var length = bound
-                let status = out.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bound) { dst in
+                guard let base = out.baseAddress else { count = 0; return }
+                let status = base.withMemoryRebound(to: CChar.self, capacity: bound) { dst in
                     snappy_compress(raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, dst, &length)
                 }
                 // Compression cannot fail with a buffer of the bound's size.
@@ -50,7 +51,8 @@ public enum Snappy {
             var ok = false
             let bytes = [UInt8](unsafeUninitializedCapacity: length) { out, count in
                 var written = length
-                let status = out.baseAddress!.withMemoryRebound(to: CChar.self, capacity: length) { dst in
+                guard let base = out.baseAddress else { count = 0; return }
+                let status = base.withMemoryRebound(to: CChar.self, capacity: length) { dst in
                     snappy_uncompress(src, raw.count, dst, &written)
                 }
                 ok = status == SNAPPY_OK && written == length

@@ -56,8 +56,8 @@ public struct RemoteWriteConfig: Sendable {
 
     static func parse(_ node: Node) throws(ConfigError) -> RemoteWriteConfig {
         let m = try node.map(keys)
-        for unsupported in ["proxy_url", "oauth2", "sigv4"] where m[unsupported] != nil {
-            throw m[unsupported]!.error("\(unsupported) is not supported by Sextant")
+        for unsupported in ["proxy_url", "oauth2", "sigv4"] {
+            if let n = m[unsupported] { throw n.error("\(unsupported) is not supported by Sextant") }
         }
         let url = try remoteURL(m, node)
         var c = RemoteWriteConfig(url: url, name: try m["name"]?.string() ?? "")
@@ -147,8 +147,8 @@ public struct RemoteReadConfig: Sendable {
     static func parse(_ node: Node) throws(ConfigError) -> RemoteReadConfig {
         let m = try node.map(["url", "name", "remote_timeout", "headers", "read_recent", "required_matchers",
                               "filter_external_labels", "proxy_url", "oauth2"] + HTTPClientSettings.keys)
-        for unsupported in ["proxy_url", "oauth2"] where m[unsupported] != nil {
-            throw m[unsupported]!.error("\(unsupported) is not supported by Sextant")
+        for unsupported in ["proxy_url", "oauth2"] {
+            if let n = m[unsupported] { throw n.error("\(unsupported) is not supported by Sextant") }
         }
         var c = RemoteReadConfig(url: try RemoteWriteConfig.remoteURL(m, node), name: try m["name"]?.string() ?? "")
         c.remoteTimeout = try m["remote_timeout"]?.duration() ?? c.remoteTimeout
