@@ -66,7 +66,15 @@ public struct WALTail: Sendable {
     public func read(segment: Int, from offset: Int, maxBytes: Int = 64 << 20,
                      _ body: (WALTailRecord, Int) -> Void) throws(FileError) -> Read {
         let path = WAL.segmentPath(directory, segment)
-        let bytes = try Self.readRange(path, from: offset, maxBytes: maxBytes)
+        var bytes = try Self.readRange(path, from: offset, maxBytes: maxBytes)
+        // A first record larger than `maxBytes` (a commit of many new series) is read whole.
+        if bytes.count >= WALEncoding.headerSize {
+            let length = bytes.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 1, as: UInt32.self))) }
+            let whole = WALEncoding.headerSize + length
+            if whole > bytes.count && whole <= WALReader.maxSegmentBytes {
+                bytes = try Self.readRange(path, from: offset, maxBytes: whole)
+            }
+        }
         return bytes.withUnsafeBytes { raw -> Read in
             // One record at a time, so that each is handed on with its offset; the shared
             // reader checks its frame and decodes it.
