@@ -1,14 +1,10 @@
 import Foundation
 import Storage
 import Testing
+import TestSupport
 import TSDB
 @testable import Remote
 
-func temporaryDirectory(_ name: String = #function) -> String {
-    let dir = NSTemporaryDirectory() + "sextant-remote-\(name.filter(\.isLetter))-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
 
 func wireSeries(_ labels: [(String, String)], _ samples: [(Int64, Double)]) -> Prometheus_TimeSeries {
     var ts = Prometheus_TimeSeries()

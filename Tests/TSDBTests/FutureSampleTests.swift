@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 @testable import TSDB
 
 /// Time at the door: a sample stamped past the clock's future window, or at a time the store

@@ -1,13 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import TSDB
 import Workloads
 
-func temporaryDirectory(_ name: String = #function) -> String {
-    let dir = NSTemporaryDirectory() + "sextant-\(name.filter(\.isLetter))-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
 
 /// Every sample of every series, by labels.
 func dump(_ db: DB) -> [Labels: [(Int64, UInt64)]] {

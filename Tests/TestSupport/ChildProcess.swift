@@ -118,3 +118,10 @@ public func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
 public func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) async {
     _ = try? await offThePool { onThreads(count, body) }
 }
+
+/// A new directory under the temporary directory, named after the calling test.
+public func temporaryDirectory(_ name: String = #function) -> String {
+    let dir = NSTemporaryDirectory() + "sextant-\(name.filter(\.isLetter))-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}

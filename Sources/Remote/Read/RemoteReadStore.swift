@@ -130,7 +130,11 @@ public final class RemoteReadStore: Queryable, Sendable {
         for (k, v) in config.headers { r.headers.add(name: k, value: v) }
         if let auth = try config.http.authorizationHeader() { r.headers.add(name: "Authorization", value: auth) }
         r.body = .bytes(body)
-        let response = try client.execute(request: r, deadline: .now() + .milliseconds(min(config.remoteTimeout, WriteClient.longestTimeout))).wait()
+        // The body is held to the decoded limit while it arrives: a misbehaving endpoint cannot
+        // make the query thread buffer more.
+        let accumulator = ResponseAccumulator(request: r, maxBodySize: Self.maxResponseBytes)
+        let response = try client.execute(request: r, delegate: accumulator,
+                                          deadline: .now() + .milliseconds(min(config.remoteTimeout, WriteClient.longestTimeout))).wait()
         guard (200..<300).contains(response.status.code) else {
             let text = response.body.map { String(buffer: $0).prefix(512) } ?? ""
             throw InvalidWireData(description: "server returned HTTP status \(response.status): \(text)")
