@@ -157,10 +157,16 @@ for t in "${targets[@]}"; do
     else
         failed=1
         kind=$(grep -o -m1 -E 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer): [a-z-]+( signal)?' "$log" || true)
-        status="CRASH (exit $rc${kind:+, ${kind#ERROR: }})"
+        found=""
         for f in "$artifacts/$t"/crash-* "$artifacts/$t"/timeout-* "$artifacts/$t"/oom-* "$artifacts/$t"/leak-*; do
-            [ -e "$f" ] && status+=" $f"
+            [ -e "$f" ] && found+=" $f"
         done
+        if [ -z "$kind$found" ] && grep -q 'libFuzzer: run interrupted' "$log"; then
+            # SIGINT/SIGTERM: libFuzzer prints its stats and exits with -interrupted_exitcode (72).
+            status="interrupted (exit $rc, no artifact; the count is what ran)"
+        else
+            status="CRASH (exit $rc${kind:+, ${kind#ERROR: }})$found"
+        fi
     fi
     line=$(printf '%-22s %10s execs %8s exec/s  %s' "$t" "$execs" "$rate" "$status")
     summary+=("$line")
