@@ -177,4 +177,74 @@ import TSDB
         }
         #expect(Batch().protobuf().isEmpty)
     }
+
+    /// The usual batch (every series once, taking the path without the sort) decodes the same.
+    @Test func everySeriesOnceDecodes() throws {
+        var batch = Batch(capacity: 300)
+        for k in 0..<300 {
+            let owner = batch.addSeries(WireSeries(Labels(["__name__": "m", "k": String(repeating: "x", count: k + 1)])))
+            batch.add(owner: owner, Int64(k) * 1_000_000_007 - 5, Double(k) / 3, at: WALPosition(segment: 0, offset: 8, sample: k))
+        }
+        let request = try Prometheus_WriteRequest(serializedBytes: batch.protobuf())
+        #expect(request.timeseries.count == 300)
+        for (k, ts) in request.timeseries.enumerated() {
+            #expect(ts.labels.map(\.value) == ["m", String(repeating: "x", count: k + 1)])
+            #expect(ts.samples.map(\.timestamp) == [Int64(k) * 1_000_000_007 - 5])
+            #expect(ts.samples.map(\.value) == [Double(k) / 3])
+        }
+    }
+}
+
+/// The reader's ref → slot table answers as a dictionary does, through growth, for refs of
+/// the head's shape (sequence << stripe bits | stripe) and for extreme ones.
+@Suite struct RefSlotsTests {
+    @Test func agreesWithADictionary() {
+        var table = RefSlots(), model: [SeriesRef: Int32] = [:]
+        var rng = SystemRandomNumberGenerator()
+        var refs: [SeriesRef] = [0, 1, .max, .max - 1, 1 << 63]
+        for seq in 0..<50_000 { refs.append(SeriesRef(seq) << 14 | SeriesRef.random(in: 0..<(1 << 14), using: &rng)) }
+        for ref in refs { model[ref] = model[ref] ?? Int32(model.count) }
+        for ref in refs { #expect(table.add(ref) == model[ref]) }
+        for ref in refs.shuffled().prefix(1000) { #expect(table.add(ref) == model[ref]) }   // added again: same slot
+        #expect(table.count == model.count)
+        for (ref, slot) in model { #expect(table[ref] == slot) }
+        for _ in 0..<10_000 {
+            let ref = SeriesRef.random(in: 0...SeriesRef.max, using: &rng)
+            #expect(table[ref] == model[ref])
+        }
+        // The guess (previous slot + 1) is only taken when it is the ref's slot.
+        for _ in 0..<10_000 {
+            let ref = refs.randomElement(using: &rng) ?? 0
+            let previous = Int.random(in: -1...model.count, using: &rng)
+            #expect(table.slot(of: ref, after: previous) == model[ref].map(Int.init))
+        }
+        let unknown: SeriesRef = 60_000 << 14 | 1            // past every sequence added
+        #expect(model[unknown] == nil && table.slot(of: unknown, after: 5) == nil)
+    }
+}
+
+/// The reader's labels by slot: replaced by shorter (in place) and longer labels, dropped,
+/// and packed once most bytes are unused, every slot keeps its current labels.
+@Suite struct WireLabelStoreTests {
+    @Test func keepsEachSlotsCurrentLabels() {
+        var store = WireLabelStore()
+        var model: [WireSeries?] = []
+        func wire(_ n: Int) -> WireSeries { WireSeries(Labels(["__name__": "m", "v": String(repeating: "z", count: n)])) }
+        for slot in 0..<2_000 {
+            let w = slot % 7 == 0 ? nil : wire(slot % 50)
+            store.set(slot, w)
+            model.append(w)
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<40_000 {                              // enough replacing to force packing
+            let slot = Int.random(in: 0..<2_000, using: &rng)
+            let w = Int.random(in: 0..<10, using: &rng) == 0 ? nil : wire(Int.random(in: 0..<120, using: &rng))
+            store.set(slot, w)
+            model[slot] = w
+        }
+        #expect(store.bytes.count < 2_000 * 200 * 3)
+        for (slot, w) in model.enumerated() {
+            #expect(store.range(slot).map { Array(store.bytes[$0]) } == w?.labels)
+        }
+    }
 }

@@ -14,12 +14,10 @@ final class QueueReader: @unchecked Sendable {
     var tail: WALTail { queue.settings.tail }
     var config: RemoteWriteConfig { queue.config }
     /// Each series ref's slot in the arrays below.
-    var slots: [SeriesRef: Int32] = [:]
-    /// By slot: encoded labels (nil for a series write relabeling dropped), and which batch
+    var slots = RefSlots()
+    /// By slot: encoded labels (none for a series write relabeling dropped), and which batch
     /// last took the series and at which index (so a batch needs no dictionary of its own).
-    var wires: [WireSeries?] = []
-    /// By slot: false when write relabeling dropped the series.
-    var alive: [Bool] = []
+    var labels = WireLabelStore()
     var slotBatch: [UInt64] = []
     var slotOwner: [Int32] = []
     /// Per shard, the id of its partial batch (ids are never reused).
@@ -152,13 +150,12 @@ final class QueueReader: @unchecked Sendable {
     func learn(_ ref: SeriesRef, _ series: Labels) {
         let wire = wireLabels(series)
         if let slot = slots[ref] {
-            wires[Int(slot)] = wire
-            alive[Int(slot)] = wire != nil
+            labels.set(Int(slot), wire)
             slotBatch[Int(slot)] = 0        // new labels: not in any batch under the old ones
         } else {
-            slots[ref] = Int32(wires.count)
-            wires.append(wire)
-            alive.append(wire != nil)
+            guard slots.count < Int32.max else { return }
+            let slot = slots.add(ref)
+            labels.set(Int(slot), wire)
             slotBatch.append(0)
             slotOwner.append(0)
         }
@@ -206,6 +203,7 @@ final class QueueReader: @unchecked Sendable {
             self.slotOwner = slotOwner
         }
         let filter = self.filter, batchIDs = self.batchIDs, shards = UInt64(self.shards)
+        let slots = self.slots, labels = self.labels
         let maxSamples = config.queue.maxSamplesPerSend
         var newest = Int64.min, dropped = 0, pending = 0
         defer {
@@ -213,40 +211,44 @@ final class QueueReader: @unchecked Sendable {
             queue.metrics.samplesDropped.add(dropped, ordering: .relaxed)
             queue.metrics.samplesPending.add(pending, ordering: .relaxed)
         }
-        while i < samples.count {
-            let sample = samples[i]
-            let at = WALPosition(segment: segment, offset: offset, sample: i)
-            i += 1
-            if let filter, filter.handled(sample.ref, at: at) { continue }
-            if sample.t > newest { newest = sample.t }
-            guard let slot = slots[sample.ref].map(Int.init), alive[slot] else {
-                dropped += 1
-                continue
+        return labels.bytes.withUnsafeBufferPointer { bytes -> Int? in
+            var previous = -1
+            while i < samples.count {
+                let sample = samples[i]
+                let at = WALPosition(segment: segment, offset: offset, sample: i)
+                i += 1
+                if let filter, filter.handled(sample.ref, at: at) { continue }
+                if sample.t > newest { newest = sample.t }
+                guard let slot = slots.slot(of: sample.ref, after: previous) else {
+                    dropped += 1
+                    continue
+                }
+                previous = slot
+                let shard = Int(sample.ref % shards)
+                let owner: Int32
+                if slotBatch[slot] == batchIDs[shard] {
+                    owner = slotOwner[slot]
+                } else if let range = labels.range(slot) {
+                    owner = partial[shard].addSeries(UnsafeBufferPointer(rebasing: bytes[range]))
+                    slotBatch[slot] = batchIDs[shard]
+                    slotOwner[slot] = owner
+                } else {
+                    dropped += 1
+                    continue
+                }
+                partial[shard].add(owner: owner, sample.t, sample.v, at: at)
+                pending += 1
+                if partial[shard].count >= maxSamples { return shard }
             }
-            let shard = Int(sample.ref % shards)
-            let owner: Int32
-            if slotBatch[slot] == batchIDs[shard] {
-                owner = slotOwner[slot]
-            } else if let wire = wires[slot] {
-                owner = partial[shard].addSeries(wire)
-                slotBatch[slot] = batchIDs[shard]
-                slotOwner[slot] = owner
-            } else {
-                dropped += 1
-                continue
-            }
-            partial[shard].add(owner: owner, sample.t, sample.v, at: at)
-            pending += 1
-            if partial[shard].count >= maxSamples { return shard }
+            return nil
         }
-        return nil
     }
 
     /// Hands `shard`'s partial batch to its sender, waiting while its queue is full.
     func hand(_ shard: Int) async {
         let batch = partial[shard]
         guard !batch.isEmpty else { return }
-        partial[shard] = Batch()
+        partial[shard] = Batch(capacity: config.queue.maxSamplesPerSend)
         batchIDs[shard] = nextBatchID
         nextBatchID += 1
         queue.tracker.withLock { $0.outstanding[shard] += 1 }
@@ -285,7 +287,7 @@ final class QueueReader: @unchecked Sendable {
 
     func startShards(_ n: Int, handled: [WALPosition]?) {
         shards = n
-        partial = Array(repeating: Batch(), count: n)
+        partial = (0..<n).map { _ in Batch(capacity: config.queue.maxSamplesPerSend) }
         batchIDs = (0..<n).map { _ in defer { nextBatchID += 1 }; return nextBatchID }
         let perShard = max(1, config.queue.capacity / config.queue.maxSamplesPerSend)
         channels = (0..<n).map { _ in BatchChannel<Batch>(capacity: perShard) }
@@ -313,7 +315,7 @@ final class QueueReader: @unchecked Sendable {
             guard !batch.isEmpty else { continue }
             queue.tracker.withLock { $0.outstanding[s] += 1 }
             if channels[s].trySend(batch) {
-                partial[s] = Batch()
+                partial[s] = Batch(capacity: config.queue.maxSamplesPerSend)
                 batchIDs[s] = nextBatchID
                 nextBatchID += 1
             } else {
