@@ -23,8 +23,11 @@ struct Batch: Sendable {
     /// When the first sample went in (for `batch_send_deadline`).
     var opened: ContinuousClock.Instant?
 
-    /// `capacity`: the samples the batch will hold (`max_samples_per_send`), reserved up front.
-    init(capacity: Int = 0) {
+    /// `capacity`: the samples the batch will hold (`max_samples_per_send`), reserved up
+    /// front; `labelCapacity`: label bytes to reserve (the shard's previous batch's).
+    init(capacity: Int = 0, labelCapacity: Int = 0) {
+        labelBytes.reserveCapacity(labelCapacity)
+        labelEnds.reserveCapacity(capacity)
         owners.reserveCapacity(capacity)
         times.reserveCapacity(capacity)
         values.reserveCapacity(capacity)
@@ -33,6 +36,11 @@ struct Batch: Sendable {
     var count: Int { times.count }
     var isEmpty: Bool { times.isEmpty }
     var seriesCount: Int { labelEnds.count }
+
+    /// The next batch for the same shard: as much room as this one used.
+    func successor(capacity: Int) -> Batch {
+        Batch(capacity: capacity, labelCapacity: min(labelBytes.count, 64 << 20))
+    }
 
     /// Adds a series by its encoded labels; returns its index for `add`. The caller remembers
     /// which series a batch already has (the reader does it per series slot, without a
@@ -49,7 +57,9 @@ struct Batch: Sendable {
 
     @inline(__always)
     mutating func add(owner: Int32, _ t: Int64, _ v: Double, at position: WALPosition) {
-        if opened == nil { opened = .now }
+        // (Not `opened == nil`: `ContinuousClock.Instant` is resilient, and comparing its
+        // optional per sample went through value witnesses and a memmove.)
+        if times.isEmpty { opened = .now }
         owners.append(owner)
         times.append(t)
         values.append(v)

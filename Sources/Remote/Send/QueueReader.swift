@@ -248,7 +248,7 @@ final class QueueReader: @unchecked Sendable {
     func hand(_ shard: Int) async {
         let batch = partial[shard]
         guard !batch.isEmpty else { return }
-        partial[shard] = Batch(capacity: config.queue.maxSamplesPerSend)
+        partial[shard] = batch.successor(capacity: config.queue.maxSamplesPerSend)
         batchIDs[shard] = nextBatchID
         nextBatchID += 1
         queue.tracker.withLock { $0.outstanding[shard] += 1 }
@@ -315,7 +315,7 @@ final class QueueReader: @unchecked Sendable {
             guard !batch.isEmpty else { continue }
             queue.tracker.withLock { $0.outstanding[s] += 1 }
             if channels[s].trySend(batch) {
-                partial[s] = Batch(capacity: config.queue.maxSamplesPerSend)
+                partial[s] = batch.successor(capacity: config.queue.maxSamplesPerSend)
                 batchIDs[s] = nextBatchID
                 nextBatchID += 1
             } else {
