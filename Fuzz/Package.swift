@@ -19,20 +19,26 @@ let fuzzTargets: [(name: String, libraries: [String])] = [
     ("FuzzWALRecord", ["TSDB"]),
     ("FuzzChunk", ["TSDB"]),
     ("FuzzBlockIndex", ["TSDB"]),
+    ("FuzzRemoteProtocol", ["Remote", "TSDB", "Storage"]),
     // Not a fuzzer: writes the binary seed corpora (WAL, chunks, block index); see
     // Fuzz/README.md.
-    ("FuzzSeeds", ["TSDB"]),
+    ("FuzzSeeds", ["TSDB", "Remote"]),
 ]
+
+/// Harnesses that build protobuf messages themselves.
+let protobufTargets: Set = ["FuzzRemoteProtocol", "FuzzSeeds"]
 
 let package = Package(
     name: "SextantFuzz",
     dependencies: [
         .package(name: "Sextant", path: ".."),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: fuzzTargets.map { target in
         .executableTarget(
             name: target.name,
-            dependencies: ["CFuzzMain"] + target.libraries.map { .product(name: $0, package: "Sextant") },
+            dependencies: ["CFuzzMain"] + target.libraries.map { .product(name: $0, package: "Sextant") }
+                + (protobufTargets.contains(target.name) ? [.product(name: "SwiftProtobuf", package: "swift-protobuf")] : []),
             // No top-level code: each harness defines its entry point, `<target>_main` (see
             // CFuzzMain.h). SwiftPM compiles a one-file executable as a library only when the
             // file contains `@main`.

@@ -74,8 +74,8 @@ swift test "${tsan[@]}" --skip-build --filter '^ServerTests\.(APITests|TargetsAP
 SEXTANT_STRESS_SECONDS=20 SEXTANT_STRESS_SERIES=50 SEXTANT_STRESS_BLOCK_SECONDS=60 \
 swift test "${tsan[@]}" --skip-build --filter StressTests
 
-# Every libFuzzer harness of Fuzz/ (parsers, PromQL evaluation, WAL, chunk and block index
-# decoding) for 10 seconds on its committed seed corpus: a crash fails the run.
+# Every libFuzzer harness of Fuzz/ (parsers, PromQL evaluation, WAL, chunk, block index and remote
+# protocol decoding) for 10 seconds on its committed seed corpus: a crash fails the run.
 Scripts/fuzz.sh --seconds 10
 
 # Allocation counts of the micro-benchmarks (Benchmarks/Package.swift, release build) held to

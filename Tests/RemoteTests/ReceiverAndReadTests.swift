@@ -144,6 +144,18 @@ func stored(_ db: DB, _ matchers: [LabelMatcher] = [.equal("job", "rw")]) -> [La
         #expect(try service.samples(request([.equal("__name__", "m"), .equal("i", "1")])).count > 0)
     }
 
+    /// A SAMPLES answer is held to the response size limit while it is built.
+    @Test func holdsSampledAnswersToTheResponseSizeLimit() throws {
+        let (db, dir) = try database()
+        defer { db.close(); try? FileManager.default.removeItem(atPath: dir) }
+        let service = ReadService(queryable: db)
+        let req = request([.equal("__name__", "m")])
+        let size = try Snappy.decompress(service.samples(req), limit: 1 << 30).count
+        #expect(size > 1000)
+        #expect(throws: ReadService.Failure.self) { try service.samples(req, maxResponseBytes: size / 2) }
+        #expect(try service.samples(req, maxResponseBytes: size * 2).count > 0)
+    }
+
     /// Frames decode (length, CRC-32C, message), chunks hold ≤ 120 samples, and every sample
     /// comes back through the independent decoder.
     @Test func streamsXORChunkFrames() throws {

@@ -3,10 +3,12 @@
 //
 //   Fuzz/.build/release/FuzzSeeds Fuzz/Corpus
 //
-// writes Fuzz/Corpus/{FuzzWALRecord,FuzzChunk,FuzzBlockIndex}/seed-*; the text seeds of the
+// writes Fuzz/Corpus/{FuzzWALRecord,FuzzChunk,FuzzBlockIndex,FuzzRemoteProtocol}/seed-*; the text seeds of the
 // other targets are written by hand. It is built with the fuzzers (same flags), but its entry
 // point does not start libFuzzer. See Fuzz/README.md.
 import Foundation
+@testable import Remote
+import SwiftProtobuf
 @testable import TSDB
 
 /// Never called; the libFuzzer runtime linked in by `-sanitize=fuzzer` refers to it.
@@ -41,6 +43,7 @@ func writeSeeds(to corpus: String) throws {
     try walSeeds(put)
     try chunkSeeds(put)
     try blockIndexSeeds(put)
+    try remoteSeeds(put)
     print("FuzzSeeds: wrote \(written) seeds under \(corpus)")
 }
 
@@ -218,4 +221,62 @@ func blockIndexSeeds(_ put: (String, String, [UInt8]) throws -> Void) throws {
         try db.exec("VACUUM;")
     }
     try put("FuzzBlockIndex", "index-json-labels", Array(try Data(contentsOf: URL(fileURLWithPath: json))))
+}
+
+// MARK: Remote write and read
+
+/// Remote write and read bodies (snappy and bare protobuf) and a batch's sample bytes.
+func remoteSeeds(_ put: (String, String, [UInt8]) throws -> Void) throws {
+    var write = Prometheus_WriteRequest()
+    for (k, (_, labels)) in seriesList.enumerated() {
+        var ts = Prometheus_TimeSeries()
+        ts.labels = labels.map { l in
+            var w = Prometheus_Label()
+            w.name = l.name
+            w.value = l.value
+            return w
+        }
+        ts.samples = [(0, 1.0), (15_000, .nan), (30_000, -0.0), (45_000, Double(bitPattern: 0x7FF0_0000_0000_0002))].map { t, v in
+            var s = Prometheus_Sample()
+            s.timestamp = Int64(t + k)
+            s.value = v
+            return s
+        }
+        write.timeseries.append(ts)
+    }
+    var meta = Prometheus_MetricMetadata()
+    meta.metricFamilyName = "up"
+    meta.type = .gauge
+    meta.help = "1 when the target answered"
+    write.metadata = [meta]
+    let writeBytes: [UInt8] = try write.serializedBytes()
+    try put("FuzzRemoteProtocol", "write-snappy", Snappy.compress(writeBytes))
+    try put("FuzzRemoteProtocol", "write-protobuf", writeBytes)
+
+    var read = Prometheus_ReadRequest()
+    var query = Prometheus_Query()
+    query.startTimestampMs = 0
+    query.endTimestampMs = 300_000
+    query.matchers = [(Prometheus_LabelMatcher.TypeEnum.eq, "job", "api"), (.re, "__name__", "m[01]"), (.nre, "k", "3|4"),
+                      (.neq, "region", "us")].map { type, name, value in
+        var m = Prometheus_LabelMatcher()
+        m.type = type
+        m.name = name
+        m.value = value
+        return m
+    }
+    read.queries = [query]
+    read.acceptedResponseTypes = [.streamedXorChunks, .samples]
+    let readBytes: [UInt8] = try read.serializedBytes()
+    try put("FuzzRemoteProtocol", "read-snappy", Snappy.compress(readBytes))
+    try put("FuzzRemoteProtocol", "read-protobuf", readBytes)
+
+    // Batch input: series index, then time and value, big-endian, 17 bytes a sample.
+    var batch: [UInt8] = []
+    for (s, t, v) in [(0, Int64(1_700_000_000_000), 1.0), (1, 0, -0.0), (0, -1, Double.nan), (3, Int64.max, Double.infinity)] {
+        batch.append(UInt8(s))
+        withUnsafeBytes(of: UInt64(bitPattern: t).bigEndian) { batch.append(contentsOf: $0) }
+        withUnsafeBytes(of: v.bitPattern.bigEndian) { batch.append(contentsOf: $0) }
+    }
+    try put("FuzzRemoteProtocol", "batch", batch)
 }

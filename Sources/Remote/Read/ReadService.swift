@@ -73,21 +73,33 @@ public struct ReadService: Sendable {
     }
 
     /// The snappy-compressed `ReadResponse` for `request`, each query's samples in series order.
-    /// `deadline`, when set, ends the work with an error once passed.
-    public func samples(_ request: Prometheus_ReadRequest, deadline: ContinuousClock.Instant? = nil) throws(Failure) -> [UInt8] {
+    /// `deadline`, when set, ends the work with an error once passed; so does an answer whose
+    /// protobuf would pass `maxResponseBytes` (0: no limit), counted while it is built.
+    public func samples(_ request: Prometheus_ReadRequest, deadline: ContinuousClock.Instant? = nil,
+                        maxResponseBytes: Int = 0) throws(Failure) -> [UInt8] {
         var response = Prometheus_ReadResponse()
+        var bytes = 0
+        func grow(by n: Int) throws(Failure) {
+            bytes += n
+            if maxResponseBytes > 0 && bytes > maxResponseBytes {
+                throw Failure(description: "the answer passed \(maxResponseBytes) bytes (--query.max-response-bytes)", isClientError: true)
+            }
+        }
         for query in request.queries {
             var result = Prometheus_QueryResult()
             var count = 0
             try forEachSeries(query, deadline: deadline) { (labels, iterator) throws(Failure) in
                 var ts = Prometheus_TimeSeries()
                 ts.labels = labels.wire
+                // Labels and framing, then each sample's bytes (tag, length, value, time).
+                try grow(by: 16 + labels.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 6 })
                 while iterator.next() {
                     count += 1
                     if sampleLimit > 0 && count > sampleLimit {
                         throw Failure(description: "exceeded sample limit (\(sampleLimit))", isClientError: true)
                     }
                     let (t, v) = iterator.at()
+                    try grow(by: 13 + Varint.unsignedSize(UInt64(bitPattern: t)))
                     var s = Prometheus_Sample()
                     s.timestamp = t
                     s.value = v

@@ -76,7 +76,7 @@ extension PrometheusAPI {
                 Result { () throws(ReadService.Failure) -> [[UInt8]] in
                     switch kind {
                     case .samples:
-                        return [try service.samples(decoded, deadline: deadline)]
+                        return [try service.samples(decoded, deadline: deadline, maxResponseBytes: maxBytes)]
                     case .streamedChunks:
                         var frames: [[UInt8]] = [], total = 0
                         try service.streamChunks(decoded, deadline: deadline) { (frame) throws(ReadService.Failure) in
