@@ -61,12 +61,15 @@ final class QueueReader: @unchecked Sendable {
         rates.reset(queue.ingest(), sent: queue.sentSamples.load(ordering: .relaxed))
         nextReshardCheck = .now + queue.settings.reshardInterval
         while !Task.isCancelled {
-            let progressed = await readMore()
+            let behind = await readMore()
             advanceIdleShards()
             await flushExpired()
             if ContinuousClock.now >= nextReshardCheck { await maybeReshard() }
             if ContinuousClock.now - lastSave > .milliseconds(250) { saveProgress() }
-            if !progressed {
+            if !behind {
+                // Caught up: wait for more to gather rather than reading each commit as it
+                // lands (profiled: a read per commit cost more in files, tasks and locks
+                // than the samples did).
                 try? await Task.sleep(for: queue.settings.pollInterval)
             }
         }
@@ -76,12 +79,14 @@ final class QueueReader: @unchecked Sendable {
     // MARK: Reading
 
     /// Reads what is new in the current segment, moving to the next one when it is finished.
-    /// False when there was nothing new.
+    /// True when there may be more to read right away: the read was cut at its size limit
+    /// or moved to another segment.
     func readMore() async -> Bool {
         var records: [(WALTailRecord, Int)] = []
         let read: WALTail.Read
+        let maxBytes = 4 << 20
         do {
-            read = try tail.read(segment: position.segment, from: position.offset, maxBytes: 4 << 20) { records.append(($0, $1)) }
+            read = try tail.read(segment: position.segment, from: position.offset, maxBytes: maxBytes) { records.append(($0, $1)) }
         } catch {
             return skipMissingSegment()
         }
@@ -95,10 +100,10 @@ final class QueueReader: @unchecked Sendable {
                 if Task.isCancelled { return true }
             }
         }
-        let moved = read.end != position.offset
+        let moved = read.end - position.offset
         position = WALPosition(segment: position.segment, offset: read.end)
         if let f = filter, let last = f.positions.max(), position > last { filter = nil }
-        if moved { return true }
+        if moved > 0 { return moved >= maxBytes / 2 }
         // Nothing new here. A later segment means this one is final: records that landed
         // between the read and the listing are read next round; bytes that still do not read
         // as a record are a damaged end, skipped with a warning.
