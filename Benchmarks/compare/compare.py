@@ -447,15 +447,25 @@ def remote_write(system, sextant, workdir, fleet_config, seconds):
     return result
 
 
-def remote_write_markdown(rw):
-    x = rw["results"]
+def remote_write_markdown(rw, ingestion=None):
+    """The remote write table; with the same invocation's ingestion results, also each
+    system's sending alone (its remote write run's CPU per million minus its scrape-only run's)."""
+    x = {s: dict(v) for s, v in rw["results"].items()}
+    rows = [("samples_sent_per_second", "samples sent per second"),
+            ("cpu_seconds_per_million_samples_sent", "CPU seconds per million samples sent (scraping included)")]
+    if ingestion:
+        for s in x:
+            scrape = ingestion["results"][s]["cpu_seconds_per_million_samples"]
+            sent = x[s]["cpu_seconds_per_million_samples_sent"]
+            x[s]["scrape_only"] = scrape
+            x[s]["sending_only"] = sent - scrape if sent is not None and scrape is not None else None
+        rows += [("scrape_only", "CPU seconds per million, scraping alone (ingestion run)"),
+                 ("sending_only", "CPU seconds per million, sending only (the difference)")]
+    rows += [("peak_rss_mb", "peak RSS, MiB"), ("median_lag_seconds", "median lag, s"), ("samples_failed", "samples failed")]
     lines = [f"\n## Remote write ({rw['targets']} targets x {rw['series']} series every second, sent to one "
              f"VictoriaMetrics receiver, {rw['seconds']} s)\n",
              "| | Sextant | Prometheus | Sextant / Prometheus |", "|---|---|---|---|"]
-    for key, label in [("samples_sent_per_second", "samples sent per second"),
-                       ("cpu_seconds_per_million_samples_sent", "CPU seconds per million samples sent (scraping included)"),
-                       ("peak_rss_mb", "peak RSS, MiB"), ("median_lag_seconds", "median lag, s"),
-                       ("samples_failed", "samples failed")]:
+    for key, label in rows:
         a, b = x["sextant"][key], x["prometheus"][key]
         r = f"{a / b:.2f}" if a and b else ""
         lines.append(f"| {label} | {a:.3g} | {b:.3g} | {r} |" if a is not None and b is not None else f"| {label} | {a} | {b} | |")
@@ -678,13 +688,13 @@ def main():
     with open(os.path.join(a.out, f"{stamp}.json"), "w") as f:
         json.dump(r, f, indent=1)
     if "storage" in r and "ingestion" in r:
-        md = markdown(r) + (remote_write_markdown(r["remote_write"]) if "remote_write" in r else "")
+        md = markdown(r) + (remote_write_markdown(r["remote_write"], r.get("ingestion")) if "remote_write" in r else "")
         with open(os.path.join(a.out, f"{stamp}.md"), "w") as f:
             f.write(md)
         print(md)
     else:
         if "remote_write" in r:
-            print(remote_write_markdown(r["remote_write"]))
+            print(remote_write_markdown(r["remote_write"], r.get("ingestion")))
         print(json.dumps(r, indent=1))
 
 
