@@ -510,7 +510,7 @@ func scrapeLoop(_ t: ScrapeTarget, _ head: Head, _ manager: ScrapeManager) -> Sc
         let running = Task { try await group.run() }
 
         func samples() throws -> [Double] {
-            let q = try head.querier(mint: 0, maxt: .max).select([.equal("__name__", "served")], hints: nil)
+            let q = head.querier(mint: 0, maxt: .max).select([.equal("__name__", "served")], hints: nil)
             var set = q
             guard set.next() else { return [] }
             var it = set.at().makeIterator()

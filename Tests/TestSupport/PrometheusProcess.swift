@@ -6,59 +6,6 @@ import FoundationNetworking
 import Glibc
 #endif
 
-/// A server from a Debian package as a child process on a loopback port, with a data
-/// directory (removed afterwards unless it was given): the real peers of the remote write and
-/// remote read tests.
-public class PeerProcess: @unchecked Sendable {
-    public let process = Process()
-    public let port: Int
-    public let directory: String
-    let ownsDirectory: Bool
-    let readyPath: String
-
-    /// Starts `binary` with the arguments made for `directory` (a new temporary one when nil,
-    /// removed when this object goes).
-    init(binary: String, port: Int, directory: String?, readyPath: String, arguments: (String) -> [String]) throws {
-        self.port = port
-        self.readyPath = readyPath
-        ownsDirectory = directory == nil
-        self.directory = directory ?? NSTemporaryDirectory() + "sextant-peer-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments(self.directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        if ownsDirectory { try? FileManager.default.removeItem(atPath: directory) }
-    }
-
-    public var url: String { "http://127.0.0.1:\(port)" }
-
-    /// Waits until the readiness endpoint answers 200.
-    public func waitReady(timeout: Double = 60) async throws {
-        let ready = await eventually(timeout, every: .milliseconds(100)) { [port, process, readyPath] in
-            guard process.isRunning else { return true }
-            guard let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(readyPath)")!) else { return false }
-            return (r as? HTTPURLResponse)?.statusCode == 200
-        }
-        guard process.isRunning, ready else { throw ServerProcessError.notReady(seconds: timeout) }
-    }
-
-    /// Sends SIGTERM and waits for the exit (Prometheus flushes its remote write queues first).
-    public func terminate() async -> Int32 {
-        kill(process.processIdentifier, SIGTERM)
-        let process = self.process
-        return (try? await offThePool { process.waitUntilExit(); return process.terminationStatus }) ?? -1
-    }
-}
-
 /// Debian's Prometheus 2.42 (`/usr/bin/prometheus`) with a configuration given as text.
 public final class PrometheusProcess: PeerProcess, @unchecked Sendable {
     public static let binary = "/usr/bin/prometheus"

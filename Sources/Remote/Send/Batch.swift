@@ -42,9 +42,10 @@ struct Batch: Sendable {
         Batch(capacity: capacity, labelCapacity: min(labelBytes.count, 64 << 20))
     }
 
-    /// Adds a series by its encoded labels; returns its index for `add`. The caller remembers
-    /// which series a batch already has (the reader does it per series slot, without a
-    /// dictionary per batch).
+    /// Adds a series by its encoded labels; returns its index for `add`, which the caller
+    /// calls with it at once (every series has a sample: `protobuf()` relies on it). The
+    /// caller remembers which series a batch already has (the reader does it per series slot,
+    /// without a dictionary per batch).
     mutating func addSeries(_ labels: UnsafeBufferPointer<UInt8>) -> Int32 {
         labelBytes.append(contentsOf: labels)
         labelEnds.append(labelBytes.count)
