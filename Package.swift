@@ -61,6 +61,12 @@ let package = Package(
         // The exposition formats (Prometheus text, OpenMetrics, import lines): parsers and the
         // series-text cache, free of networking, so fuzzers and importers link only these.
         .target(name: "Exposition", dependencies: ["Storage"], swiftSettings: strictSettings),
+        // Recording and alerting rules: rule files (so far: parsing and checking them).
+        .target(
+            name: "Rules",
+            dependencies: ["Storage", "PromQL", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Scrape",
             dependencies: [
@@ -106,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "CLI",
             dependencies: [
-                "Server", "TSDB", "PromQL", "Exposition", "Scrape", "Workloads",
+                "Server", "TSDB", "PromQL", "Exposition", "Scrape", "Rules", "Workloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -137,6 +143,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "TSDB", "Scrape", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "TestSupport"], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB", "TestSupport"], swiftSettings: strictSettings),
     ]

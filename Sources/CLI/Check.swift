@@ -1,12 +1,44 @@
 import ArgumentParser
+import Rules
 import Scrape
 
-/// `sextant check config FILE`.
+/// `sextant check config FILE`, `sextant check rules FILE...`.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate files.",
-        subcommands: [CheckConfig.self]
+        subcommands: [CheckConfig.self, CheckRules.self]
     )
+}
+
+/// As `promtool check rules`: each file checked, its groups and rules counted, every problem
+/// listed with its line; the exit status is 1 when any file fails.
+struct CheckRules: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Check rule files (Prometheus' format).",
+        discussion: """
+        Examples:
+          sextant check rules rules/*.yml
+        """
+    )
+
+    @Argument(help: "The rule files.")
+    var files: [String]
+
+    func run() throws {
+        var failed = false
+        for file in files {
+            print("Checking \(file)")
+            do {
+                let rules = try RuleFile.load(file)
+                print("  SUCCESS: \(rules.groups.reduce(0) { $0 + $1.rules.count }) rules found\n")
+            } catch {
+                failed = true
+                print("  FAILED:\n\(error.description)\n")
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
 }
 
 struct CheckConfig: ParsableCommand {
