@@ -1,0 +1,81 @@
+import PromQL
+import Storage
+
+/// What one rule's last evaluation left, for the rules API and self-metrics.
+public struct RuleHealth: Sendable {
+    public enum Status: String, Sendable { case unknown, ok, err }
+    public var status: Status = .unknown
+    public var lastError: String?
+    /// Milliseconds of the last evaluation's time.
+    public var lastEvaluation: Int64?
+    public var lastDuration: Duration = .zero
+}
+
+/// Evaluates one rule group at a time: its rules in order, each rule's samples committed
+/// before the next rule runs (so later rules see what earlier ones recorded at the same
+/// time), series a rule stopped producing marked stale, and each alerting rule's alerts
+/// carried from one evaluation to the next.
+public struct GroupEvaluator: Sendable {
+    public let group: RuleGroup
+    private var outputs: [RuleOutput]
+    private var trackers: [AlertTracker?]
+    public private(set) var health: [RuleHealth]
+    /// Samples the store refused over all evaluations (out of order, out of bounds).
+    public private(set) var refusedSamples = 0
+
+    public init(group: RuleGroup) {
+        self.group = group
+        outputs = Array(repeating: RuleOutput(), count: group.rules.count)
+        trackers = group.rules.map { if case .alerting = $0.kind { AlertTracker() } else { nil } }
+        health = Array(repeating: RuleHealth(), count: group.rules.count)
+    }
+
+    /// The alerts of rule `index` (empty for a recording rule).
+    public func alerts(of index: Int) -> [Alert] {
+        trackers[index].map { Array($0.active.values) } ?? []
+    }
+
+    /// Evaluates every rule at `t` (milliseconds) against `storage`, writing to `store`.
+    public mutating func evaluate(at t: Int64, engine: Engine, storage: any Queryable, store: any Appendable) {
+        for (i, rule) in group.rules.enumerated() {
+            let started = ContinuousClock.now
+            defer {
+                health[i].lastEvaluation = t
+                health[i].lastDuration = started.duration(to: .now)
+            }
+            let samples: [(labels: Labels, v: Double)]
+            do {
+                let value = try engine.instantQuery(rule.parsed, at: t, on: storage)
+                switch rule.kind {
+                case .recording(let name):
+                    samples = try RecordingEvaluation.samples(of: value, name: name, labels: rule.labels, limit: group.limit)
+                case .alerting:
+                    samples = try trackers[i]?.evaluate(value, rule: rule, at: t, limit: group.limit) ?? []
+                }
+            } catch let e as QueryError {
+                fail(i, e.description)
+                continue
+            } catch let e as RuleEvaluationError {
+                fail(i, e.description)
+                continue
+            } catch {
+                fail(i, "\(error)")
+                continue
+            }
+            let app = store.makeAppender()
+            refusedSamples += outputs[i].write(samples, at: t, to: app)
+            do {
+                try app.commit()
+                health[i].status = .ok
+                health[i].lastError = nil
+            } catch {
+                fail(i, "writing the rule's samples: \(error)")
+            }
+        }
+    }
+
+    private mutating func fail(_ i: Int, _ message: String) {
+        health[i].status = .err
+        health[i].lastError = message
+    }
+}

@@ -1,0 +1,123 @@
+import PromQL
+@testable import Rules
+import Storage
+import Testing
+import TSDB
+
+/// Rule groups evaluated over a head as Prometheus evaluates them: rules in order seeing
+/// earlier results of the same evaluation, stale markers for series that go, and alerts that
+/// go pending, fire after `for`, resolve and keep firing for `keep_firing_for`.
+@Suite struct GroupEvaluatorTests {
+    static let rules = """
+        groups:
+          - name: g
+            rules:
+              - record: job:up:sum
+                expr: sum by (job) (up)
+              - record: job:up:double
+                expr: job:up:sum * 2
+              - alert: InstanceDown
+                expr: up == 0
+                for: 30s
+                labels: {severity: page}
+              - alert: Flapping
+                expr: up == 0
+                keep_firing_for: 20s
+        """
+
+    func raw(_ head: Head, _ selector: String, at t: Int64) throws -> [Labels: Double] {
+        let value = try Engine().instantQuery(selector, at: t, on: head)
+        guard case .vector(let v) = value else { return [:] }
+        return Dictionary(uniqueKeysWithValues: v.map { ($0.labels, $0.v) })
+    }
+
+    /// Values of `name` stored at exactly `t`, stale markers included, by series.
+    func stored(_ head: Head, _ name: String, at t: Int64) throws -> [Labels: Double] {
+        var out: [Labels: Double] = [:]
+        var set = head.querier(mint: t, maxt: t).select([.equal("__name__", name)], hints: nil)
+        while set.next() {
+            var it = set.at().makeIterator()
+            while it.next() {
+                let (st, v) = it.at()
+                if st == t { out[set.at().labels] = v }
+            }
+        }
+        return out
+    }
+
+    @Test func recordsAlertsAndMarksStale() throws {
+        let head = Head(options: HeadOptions(chunkSize: 16, stripeCount: 8))
+        let file = try RuleFile.parse(Self.rules, path: "r.yml")
+        var group = GroupEvaluator(group: file.groups[0])
+        let engine = Engine()
+        let a = Labels(["__name__": "up", "job": "api", "instance": "a"])
+        let b = Labels(["__name__": "up", "job": "api", "instance": "b"])
+        // b is down from 15 s to 60 s; a stops at 90 s.
+        func scrape(_ t: Int64) throws {
+            let app = head.appender()
+            if t < 90_000 { try app.append(a, t, 1) }
+            try app.append(b, t, t >= 15_000 && t <= 60_000 ? 0 : 1)
+            try app.commit()
+        }
+        var states: [Int64: [String: String]] = [:]
+        for t in stride(from: Int64(0), through: 120_000, by: 15_000) {
+            try scrape(t)
+            group.evaluate(at: t, engine: engine, storage: head, store: head)
+            #expect(group.health.allSatisfy { $0.status == .ok }, "\(group.health)")
+            var s: [String: String] = [:]
+            for i in [2, 3] {
+                for alert in group.alerts(of: i) { s[group.group.rules[i].name] = alert.state.rawValue }
+            }
+            states[t] = s
+        }
+        // The second rule saw the first's result of the same evaluation.
+        #expect(try stored(head, "job:up:sum", at: 30_000).values.first == 1)
+        #expect(try stored(head, "job:up:double", at: 30_000).values.first == 2)
+        // InstanceDown: pending at 15 and 30 s, firing from 45 s (30 s after it became active),
+        // resolved at 75 s; Flapping fires at once and keeps firing 20 s after the condition ends.
+        #expect(states[15_000]?["InstanceDown"] == "pending" && states[30_000]?["InstanceDown"] == "pending")
+        #expect(states[45_000]?["InstanceDown"] == "firing" && states[60_000]?["InstanceDown"] == "firing")
+        #expect(states[75_000]?["InstanceDown"] == "inactive")
+        #expect(states[15_000]?["Flapping"] == "firing" && states[75_000]?["Flapping"] == "firing")
+        #expect(states[90_000]?["Flapping"] == "firing" && states[105_000]?["Flapping"] == "inactive")
+        // ALERTS and ALERTS_FOR_STATE as Prometheus writes them; stale once resolved.
+        let firing = try stored(head, "ALERTS", at: 45_000)
+        let down = Labels(["__name__": "ALERTS", "alertname": "InstanceDown", "alertstate": "firing", "job": "api",
+                           "instance": "b", "severity": "page"])
+        #expect(firing[down] == 1)
+        let forState = try stored(head, "ALERTS_FOR_STATE", at: 45_000)
+        #expect(forState[Labels(["__name__": "ALERTS_FOR_STATE", "alertname": "InstanceDown", "job": "api", "instance": "b",
+                                 "severity": "page"])] == 15)
+        #expect(try stored(head, "ALERTS", at: 75_000)[down].map(isStaleMarker) == true)
+        // The pending ALERTS series went stale when the alert fired.
+        let pending = down.setting("alertstate", to: "pending")
+        #expect(try stored(head, "ALERTS", at: 45_000)[pending].map(isStaleMarker) == true)
+        #expect(try raw(head, "ALERTS", at: 30_000)[pending] == 1)
+    }
+
+    @Test func reportsRuleErrorsAndKeepsGoing() throws {
+        let head = Head(options: HeadOptions(chunkSize: 16, stripeCount: 8))
+        let file = try RuleFile.parse("""
+            groups:
+              - name: g
+                limit: 1
+                rules:
+                  - record: flat
+                    expr: up
+                    labels: {instance: same}
+                  - record: many
+                    expr: up
+                  - record: fine
+                    expr: count(up)
+            """, path: "r.yml")
+        let app = head.appender()
+        for i in 0..<3 { try app.append(Labels(["__name__": "up", "instance": "\(i)"]), 1000, 1) }
+        try app.commit()
+        var group = GroupEvaluator(group: file.groups[0])
+        group.evaluate(at: 1000, engine: Engine(), storage: head, store: head)
+        #expect(group.health.map(\.status) == [.err, .err, .ok])
+        #expect(group.health[0].lastError?.contains("same labelset") == true)
+        #expect(group.health[1].lastError == "exceeded limit of 1 with 3 series")
+        #expect(try stored(head, "fine", at: 1000).values.first == 3)
+    }
+}
