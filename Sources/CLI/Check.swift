@@ -26,18 +26,23 @@ struct CheckRules: ParsableCommand {
     var files: [String]
 
     func run() throws {
-        var failed = false
+        if !Self.check(files) { throw ExitCode(1) }
+    }
+
+    /// Checks each file, printing what promtool prints; false when any failed.
+    static func check(_ files: [String]) -> Bool {
+        var ok = true
         for file in files {
             print("Checking \(file)")
             do {
                 let rules = try RuleFile.load(file)
                 print("  SUCCESS: \(rules.groups.reduce(0) { $0 + $1.rules.count }) rules found\n")
             } catch {
-                failed = true
+                ok = false
                 print("  FAILED:\n\(error.description)\n")
             }
         }
-        if failed { throw ExitCode(1) }
+        return ok
     }
 }
 
@@ -55,12 +60,16 @@ struct CheckConfig: ParsableCommand {
     var file: String
 
     func run() throws {
+        let config: PrometheusConfig
         do {
-            let config = try PrometheusConfig.load(file: file)
+            config = try PrometheusConfig.load(file: file)
             let targets = config.jobs.reduce(0) { $0 + $1.targets().active.count }
-            print("Checking \(file)\n  SUCCESS: \(config.jobs.count) scrape configs, \(targets) static and file targets found")
+            let rules = config.ruleFilePaths()
+            print("Checking \(file)\n  SUCCESS: \(config.jobs.count) scrape configs, \(targets) static and file targets, \(rules.count) rule files found\n")
         } catch {
             throw ValidationError("Checking \(file)\n  FAILED: \(error)")
         }
+        // As promtool: the rule files the configuration names are checked too.
+        if !CheckRules.check(config.ruleFilePaths()) { throw ExitCode(1) }
     }
 }

@@ -98,6 +98,21 @@ import TSDB
         }
     }
 
+    /// `rule_files` and `evaluation_interval`: relative paths resolve against the
+    /// configuration's directory, absolute ones stay, an empty one is refused.
+    @Test func ruleFilesAndEvaluationInterval() throws {
+        #expect(try PrometheusConfig.parse("").evaluationInterval == 60_000)
+        let dir = NSTemporaryDirectory() + "sextant-rules-config-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "global: {evaluation_interval: 15s}\nrule_files: [a.yml, '/etc/r/*.yml']\n".write(toFile: dir + "/p.yml", atomically: true, encoding: .utf8)
+        let config = try PrometheusConfig.load(file: dir + "/p.yml")
+        #expect(config.evaluationInterval == 15_000)
+        #expect(config.ruleFiles == [dir + "/a.yml", "/etc/r/*.yml"])
+        #expect(throws: ConfigError.self) { try PrometheusConfig.parse("rule_files: ['']") }
+        #expect(throws: ConfigError.self) { try PrometheusConfig.parse("global: {evaluation_interval: soon}") }
+    }
+
     @Test func fileDiscoveryReadsJSONAndYAML() throws {
         let dir = NSTemporaryDirectory() + "sextant-filesd-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -42,8 +42,8 @@ public enum FileSD {
         return out
     }
 
-    /// A path with an optional `*` in its last element.
-    static func expand(_ pattern: String) -> [String] {
+    /// A path with an optional `*` in its last element: the files it names, sorted.
+    public static func expand(_ pattern: String) -> [String] {
         guard pattern.contains("*") else { return [pattern] }
         let dir = (pattern as NSString).deletingLastPathComponent
         let name = (pattern as NSString).lastPathComponent

@@ -17,8 +17,16 @@ public struct PrometheusConfig: Sendable {
     public var jobs: [ScrapeJob] = []
     public var remoteWrite: [RemoteWriteConfig] = []
     public var remoteRead: [RemoteReadConfig] = []
+    /// `global.evaluation_interval`: how often rule groups without their own interval run.
+    public var evaluationInterval: Int64 = 60_000
+    /// `rule_files`: paths and patterns (`*` in the last element), relative ones resolved
+    /// against the configuration file's directory by `load(file:)`.
+    public var ruleFiles: [String] = []
 
     public init() {}
+
+    /// The rule files the patterns name now, in order.
+    public func ruleFilePaths() -> [String] { ruleFiles.flatMap(FileSD.expand) }
 
     /// Parses and validates YAML; every unknown key and bad value is an error with its path.
     public static func parse(_ yaml: String) throws(ConfigError) -> PrometheusConfig {
@@ -32,6 +40,7 @@ public struct PrometheusConfig: Sendable {
             config.scrapeInterval = try global["scrape_interval"]?.duration() ?? config.scrapeInterval
             config.scrapeTimeout = try global["scrape_timeout"]?.duration() ?? min(config.scrapeTimeout, config.scrapeInterval)
             if let l = global["external_labels"] { config.externalLabels = try l.labels() }
+            config.evaluationInterval = try global["evaluation_interval"]?.duration() ?? config.evaluationInterval
         }
         if config.scrapeTimeout > config.scrapeInterval {
             throw ConfigError(path: "global.scrape_timeout", message: "scrape timeout greater than scrape interval")
@@ -53,6 +62,11 @@ public struct PrometheusConfig: Sendable {
             config.remoteWrite.append(remote)
         }
         config.remoteRead = try (top["remote_read"]?.list() ?? []).map { (n) throws(ConfigError) in try RemoteReadConfig.parse(n) }
+        for node in try top["rule_files"]?.list() ?? [] {
+            let pattern = try node.string()
+            guard !pattern.isEmpty else { throw node.error("empty rule file path") }
+            config.ruleFiles.append(pattern)
+        }
         return config
     }
 
@@ -61,7 +75,10 @@ public struct PrometheusConfig: Sendable {
         do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
             throw ConfigError(path: "", message: "cannot read \(file): \(error.localizedDescription)")
         }
-        return try parse(text)
+        var config = try parse(text)
+        let dir = (file as NSString).deletingLastPathComponent
+        config.ruleFiles = config.ruleFiles.map { $0.hasPrefix("/") || dir.isEmpty ? $0 : dir + "/" + $0 }
+        return config
     }
 }
 
