@@ -64,7 +64,7 @@ let package = Package(
         // Recording and alerting rules: rule files (so far: parsing and checking them).
         .target(
             name: "Rules",
-            dependencies: ["Storage", "PromQL", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Storage", "PromQL", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "TSDB", "PromQL", "Exposition", "Scrape", "Remote", "CZlib",
+                "TSDB", "PromQL", "Exposition", "Scrape", "Remote", "Rules", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -143,7 +143,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "TSDB", "Scrape", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "RulesTests", dependencies: ["Rules", "TSDB", "PromQL", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "TSDB", "PromQL", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB", "TestSupport"], swiftSettings: strictSettings),
     ]

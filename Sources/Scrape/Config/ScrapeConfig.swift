@@ -7,6 +7,11 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let message: String
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
 }
 
 /// Prometheus' configuration file, the scrape part: global settings and scrape jobs.

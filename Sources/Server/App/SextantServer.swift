@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import PromQL
 import Remote
+import Rules
 import Scrape
 import ServiceLifecycle
 import Synchronization
@@ -192,6 +193,7 @@ public struct SextantServer: Sendable {
         let manager = ScrapeManager(storage: db, logger: logger)
         scraping.manager.withLock { $0 = manager }
         scraping.discovery.withLock { $0 = DiscoveryManager(manager: manager, logger: logger) }
+        scraping.rules.withLock { $0 = RuleManager(store: db, storage: db, engine: Engine(options: options.engine), logger: logger) }
         do { try reloadScrapeConfig() } catch { logger.error("scrape configuration not applied: \(error)") }
     }
 
@@ -202,6 +204,12 @@ public struct SextantServer: Sendable {
         guard let manager = scraping.manager.withLock({ $0 }) else { return }
         if let file = options.configFile {
             let config = try PrometheusConfig.load(file: file)
+            // Rule files first: a bad one refuses the whole reload, and the running rules stay.
+            do {
+                try scraping.rules.withLock { $0 }?.update(files: config.ruleFilePaths(), evaluationInterval: config.evaluationInterval)
+            } catch {
+                throw ConfigError(path: "rule_files", message: error.description)
+            }
             scraping.discovery.withLock { $0 }?.apply(config)
             scraping.externalLabelsState.withLock { $0 = config.externalLabels }
             scraping.remoteWrite.withLock { $0 }?.update(config.remoteWrite, externalLabels: config.externalLabels)
@@ -239,8 +247,10 @@ public struct SextantServer: Sendable {
         }
     }
 
-    /// Stops scraping (marking scraped series stale) and closes the remote read clients.
+    /// Stops rule evaluation and scraping (marking scraped series stale) and closes the
+    /// remote read clients.
     public func stopScraping() async {
+        if let rules = scraping.rules.withLock({ $0 }) { await rules.stop() }
         scraping.discovery.withLock { $0 }?.stop()
         if let m = scraping.manager.withLock({ $0 }) { await m.shutdown() }
         scraping.manager.withLock { $0 = nil }
@@ -361,6 +371,8 @@ public final class ScrapeState: Sendable {
     var externalLabels: Labels { externalLabelsState.withLock { $0 } }
     /// The remote write queues, once the store is open.
     let remoteWrite = Locked<RemoteWriteService?>(nil)
+    /// The rule groups of `rule_files`, once the store is open.
+    let rules = Locked<RuleManager?>(nil)
     /// The `remote_read` endpoints of the configuration in force.
     let remoteRead = Locked<[RemoteReadStore]>([])
 

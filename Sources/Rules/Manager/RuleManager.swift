@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import PromQL
+import Storage
+
+/// Runs the rule groups of the configuration's `rule_files`, each on its own schedule: every
+/// `interval` (the group's, else `global.evaluation_interval`), at a fixed offset within the
+/// interval derived from the group's file and name (so groups spread out and a restart keeps
+/// the phase), evaluated at the scheduled time as Prometheus does.
+public final class RuleManager: Sendable {
+    /// A group and the task that evaluates it.
+    final class Running: Sendable {
+        let key: String
+        let file: String
+        let interval: Int64
+        let evaluator: Locked<GroupEvaluator>
+        let task = Locked<Task<Void, Never>?>(nil)
+
+        init(file: String, group: RuleGroup, interval: Int64) {
+            self.file = file
+            key = file + "\u{0}" + group.name
+            self.interval = interval
+            evaluator = Locked(GroupEvaluator(group: group))
+        }
+    }
+
+    let store: any Appendable
+    let storage: any Queryable
+    let engine: Engine
+    let logger: Logger
+    let running = Locked<[Running]>([])
+
+    public init(store: any Appendable, storage: any Queryable, engine: Engine = Engine(), logger: Logger) {
+        self.store = store
+        self.storage = storage
+        self.engine = engine
+        self.logger = logger
+    }
+
+    /// Reads `files` and runs their groups instead of the current ones. Every file is read
+    /// before anything changes: one bad file refuses the update and the running groups stay.
+    public func update(files: [String], evaluationInterval: Int64) throws(RuleFileError) {
+        var loaded: [(String, RuleGroup)] = []
+        for file in files {
+            for group in try RuleFile.load(file).groups { loaded.append((file, group)) }
+        }
+        let next = loaded.map { Running(file: $0.0, group: $0.1, interval: $0.1.interval ?? evaluationInterval) }
+        let old = running.withLock { r in defer { r = next }; return r }
+        for group in old { group.task.withLock { $0?.cancel() } }
+        for group in next {
+            let task = Task.detached { [weak self] in
+                guard let self else { return }
+                await self.loop(group)
+            }
+            group.task.withLock { $0 = task }
+        }
+        if !next.isEmpty { logger.info("rules: \(next.count) groups from \(files.count) files") }
+    }
+
+    /// Stops every group (their last series are left to go stale by the lookback).
+    public func stop() async {
+        let groups = running.withLock { r in defer { r = [] }; return r }
+        for group in groups {
+            let task = group.task.withLock { $0 }
+            task?.cancel()
+            await task?.value
+        }
+    }
+
+    /// The groups in force, each with its rules' health and alerts, for the API.
+    public func snapshot() -> [(file: String, interval: Int64, evaluator: GroupEvaluator)] {
+        running.withLock { $0 }.map { g in (g.file, g.interval, g.evaluator.withLock { $0 }) }
+    }
+
+    /// The time of the next evaluation after `now`: `offset` past a multiple of `interval`.
+    static func nextEvaluation(after now: Int64, interval: Int64, offset: Int64) -> Int64 {
+        let shifted = now - offset
+        var base = shifted - ((shifted % interval) + interval) % interval + offset
+        if base <= now { base += interval }
+        return base
+    }
+
+    func loop(_ group: Running) async {
+        let offset = Int64(Labels([Label("g", group.key)]).stableHash % UInt64(group.interval))
+        while !Task.isCancelled {
+            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+            let at = Self.nextEvaluation(after: now, interval: group.interval, offset: offset)
+            try? await Task.sleep(for: .milliseconds(at - now))
+            if Task.isCancelled { return }
+            let (engine, storage, store) = (self.engine, self.storage, self.store)
+            group.evaluator.withLock { $0.evaluate(at: at, engine: engine, storage: storage, store: store) }
+        }
+    }
+}
