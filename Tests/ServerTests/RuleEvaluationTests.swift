@@ -1,7 +1,11 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import Server
 import Testing
 import TestSupport
 
@@ -45,6 +49,25 @@ import TestSupport
         }
         #expect(firing, "ALERTS has no firing AlwaysOn")
 
+        // The rules and alerts API in Prometheus' shapes.
+        func get(_ path: String) async throws -> [String: Any] {
+            let (data, _) = try await URLSession.shared.data(from: URL(string: url + path)!)
+            let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            #expect(json?["status"] as? String == "success", "\(path): \(String(decoding: data, as: UTF8.self))")
+            return json?["data"] as? [String: Any] ?? [:]
+        }
+        let groups = try await get("/api/v1/rules")["groups"] as? [[String: Any]] ?? []
+        #expect(groups.count == 1 && groups.first?["name"] as? String == "self" && groups.first?["interval"] as? Double == 1)
+        let ruleList = groups.first?["rules"] as? [[String: Any]] ?? []
+        #expect(ruleList.map { $0["type"] as? String } == ["recording", "alerting"])
+        #expect(ruleList.map { $0["health"] as? String } == ["ok", "ok"])
+        #expect(ruleList.last?["state"] as? String == "firing" && ruleList.last?["query"] as? String == "vector(1)")
+        let alertOnly = try await get("/api/v1/rules?type=alert")["groups"] as? [[String: Any]] ?? []
+        #expect((alertOnly.first?["rules"] as? [[String: Any]])?.count == 1)
+        let alerts = try await get("/api/v1/alerts")["alerts"] as? [[String: Any]] ?? []
+        #expect(alerts.count == 1 && alerts.first?["state"] as? String == "firing" && alerts.first?["value"] as? String == "1e+00")
+        #expect((alerts.first?["labels"] as? [String: String])?["alertname"] == "AlwaysOn")
+
         // A bad rule file: the reload is refused, the rules in force keep running.
         try "groups:\n  - name: self\n    rules:\n      - record: x\n        expr: sum(\n".write(toFile: rules, atomically: true, encoding: .utf8)
         kill(server.process.processIdentifier, SIGHUP)
@@ -59,5 +82,13 @@ import TestSupport
         }
         #expect(advanced, "rules stopped after the refused reload")
         #expect(await server.terminate() == 0)
+    }
+
+    /// Alert values as Go's `strconv.FormatFloat(v, 'e', -1, 64)` writes them.
+    @Test func valuesInGoExponentForm() {
+        let cases: [(Double, String)] = [(1, "1e+00"), (0.3, "3e-01"), (12345.678, "1.2345678e+04"), (1e-5, "1e-05"),
+                                         (100, "1e+02"), (-2.5, "-2.5e+00"), (1.25e16, "1.25e+16"), (0, "0e+00"),
+                                         (.nan, "NaN"), (.infinity, "+Inf"), (5e-324, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308")]
+        for (v, text) in cases { #expect(RFC3339.goExponent(v) == text, "\(v)") }
     }
 }

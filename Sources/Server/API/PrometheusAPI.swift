@@ -58,6 +58,7 @@ struct PrometheusAPI: Sendable {
         registerStatus(on: router)
         registerAdmin(on: router)
         registerRemote(on: router)
+        registerRules(on: router)
         router.post("/api/v1/import/prometheus") { request, _ in
             await respond { () throws(APIError) in try await importText(request) }
         }

@@ -1,0 +1,164 @@
+import Foundation
+import Hummingbird
+import Rules
+import Storage
+
+/// `/api/v1/rules` and `/api/v1/alerts` in Prometheus' shapes (Grafana reads them).
+extension PrometheusAPI {
+    func registerRules(on router: Router<BasicRequestContext>) {
+        router.get("/api/v1/rules") { request, _ in
+            await respond { () throws(APIError) in
+                let type = try await parameters(request).first("type") ?? ""
+                guard ["", "alert", "record"].contains(type) else {
+                    throw APIError.badData("unsupported type \"\(type)\", expected alert or record")
+                }
+                return rulesJSON(type: type)
+            }
+        }
+        router.get("/api/v1/alerts") { _, _ in await respond { () throws(APIError) in alertsJSON() } }
+    }
+
+    /// Every group with its rules (`type`: only alerting or only recording rules).
+    func rulesJSON(type: String) -> [UInt8] {
+        let time = RFC3339()
+        var w = JSONWriter()
+        w.raw("{\"groups\":[")
+        for (gi, g) in (scraping.rules.withLock { $0 }?.snapshot() ?? []).enumerated() {
+            if gi > 0 { w.raw(",") }
+            let e = g.evaluator
+            w.raw("{\"name\":")
+            w.string(e.group.name)
+            w.raw(",\"file\":")
+            w.string(g.file)
+            w.raw(",\"interval\":\(Double(g.interval) / 1000),\"limit\":\(e.group.limit),\"rules\":[")
+            var first = true
+            for (i, rule) in e.group.rules.enumerated() {
+                let alerting: Bool
+                if case .alerting = rule.kind { alerting = true } else { alerting = false }
+                if (type == "alert" && !alerting) || (type == "record" && alerting) { continue }
+                if !first { w.raw(",") }
+                first = false
+                let h = e.health[i]
+                w.raw("{\"name\":")
+                w.string(rule.name)
+                w.raw(",\"query\":")
+                w.string(rule.expr)
+                w.raw(",\"labels\":")
+                pairs(&w, rule.labels)
+                if alerting {
+                    let alerts = e.alerts(of: i).filter { $0.state != .inactive }
+                    let state = alerts.map(\.state).max() ?? .inactive
+                    w.raw(",\"state\":")
+                    w.string(state.rawValue)
+                    w.raw(",\"duration\":\(Double(rule.forDuration) / 1000),\"keepFiringFor\":\(Double(rule.keepFiringFor) / 1000),\"annotations\":")
+                    pairs(&w, rule.annotations)
+                    w.raw(",\"alerts\":[")
+                    for (k, a) in alerts.enumerated() {
+                        if k > 0 { w.raw(",") }
+                        alert(&w, a, time)
+                    }
+                    w.raw("]")
+                }
+                w.raw(",\"health\":")
+                w.string(h.status.rawValue)
+                if let error = h.lastError {
+                    w.raw(",\"lastError\":")
+                    w.string(error)
+                }
+                let seconds = Double(h.lastDuration.components.attoseconds) / 1e18 + Double(h.lastDuration.components.seconds)
+                w.raw(",\"evaluationTime\":\(seconds),\"lastEvaluation\":")
+                w.string(time.string(h.lastEvaluation))
+                w.raw(",\"type\":")
+                w.string(alerting ? "alerting" : "recording")
+                w.raw("}")
+            }
+            let last = e.health.compactMap(\.lastEvaluation).max()
+            w.raw("],\"lastEvaluation\":")
+            w.string(time.string(last))
+            w.raw("}")
+        }
+        w.raw("]}")
+        return w.bytes
+    }
+
+    /// Every pending and firing alert.
+    func alertsJSON() -> [UInt8] {
+        let time = RFC3339()
+        var w = JSONWriter()
+        w.raw("{\"alerts\":[")
+        var first = true
+        for g in scraping.rules.withLock({ $0 })?.snapshot() ?? [] {
+            for i in g.evaluator.group.rules.indices {
+                for a in g.evaluator.alerts(of: i) where a.state != .inactive {
+                    if !first { w.raw(",") }
+                    first = false
+                    alert(&w, a, time)
+                }
+            }
+        }
+        w.raw("]}")
+        return w.bytes
+    }
+
+    private func alert(_ w: inout JSONWriter, _ a: Alert, _ time: RFC3339) {
+        w.raw("{\"labels\":")
+        w.labels(a.labels)
+        w.raw(",\"annotations\":")
+        pairs(&w, a.annotations)
+        w.raw(",\"state\":")
+        w.string(a.state.rawValue)
+        w.raw(",\"activeAt\":")
+        w.string(time.string(a.activeAt))
+        w.raw(",\"value\":")
+        w.string(RFC3339.goExponent(a.value))
+        w.raw("}")
+    }
+
+    private func pairs(_ w: inout JSONWriter, _ list: [(name: String, value: String)]) {
+        w.raw("{")
+        for (i, p) in list.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.string(p.name)
+            w.raw(":")
+            w.string(p.value)
+        }
+        w.raw("}")
+    }
+}
+
+/// Times as Go's JSON writes `time.Time` (RFC 3339; the zero time when never).
+struct RFC3339 {
+    let formatter: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }()
+
+    func string(_ ms: Int64?) -> String {
+        guard let ms else { return "0001-01-01T00:00:00Z" }
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    /// A value as Go's `strconv.FormatFloat(v, 'e', -1, 64)` (`1e+00`, `2.5e-01`): the
+    /// shortest digits that read back, one before the point.
+    static func goExponent(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v < 0 ? "-Inf" : "+Inf" }
+        let sign = v.sign == .minus ? "-" : ""
+        if v == 0 { return sign + "0e+00" }
+        var text = "\(abs(v))"                      // shortest round trip: 0.3, 1.0, 1e-05, 1.25e+16
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+            text = String(text[..<e])
+        }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        var digits = String(parts[0]) + (parts.count > 1 ? String(parts[1]) : "")
+        var point = parts[0].count
+        while digits.hasPrefix("0") && digits.count > 1 { digits.removeFirst(); point -= 1 }
+        while digits.hasSuffix("0") && digits.count > 1 { digits.removeLast() }
+        let e = exponent + point - 1
+        let mantissa = digits.count > 1 ? digits.prefix(1) + "." + digits.dropFirst() : digits
+        return "\(sign)\(mantissa)e\(e < 0 ? "-" : "+")\(abs(e) < 10 ? "0" : "")\(abs(e))"
+    }
+}
