@@ -67,6 +67,10 @@ import TestSupport
         let alerts = try await get("/api/v1/alerts")["alerts"] as? [[String: Any]] ?? []
         #expect(alerts.count == 1 && alerts.first?["state"] as? String == "firing" && alerts.first?["value"] as? String == "1e+00")
         #expect((alerts.first?["labels"] as? [String: String])?["alertname"] == "AlwaysOn")
+        let (metrics, _) = try await URLSession.shared.data(from: URL(string: url + "/metrics")!)
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains("sextant_rule_evaluations_total{rule_group=\"\(rules);self\"}"))
+        #expect(text.contains("sextant_rule_evaluation_failures_total{rule_group=\"\(rules);self\"} 0"))
 
         // A bad rule file: the reload is refused, the rules in force keep running.
         try "groups:\n  - name: self\n    rules:\n      - record: x\n        expr: sum(\n".write(toFile: rules, atomically: true, encoding: .utf8)

@@ -22,6 +22,12 @@ public struct GroupEvaluator: Sendable {
     public private(set) var health: [RuleHealth]
     /// Samples the store refused over all evaluations (out of order, out of bounds).
     public private(set) var refusedSamples = 0
+    /// Rule evaluations so far, and those that failed.
+    public private(set) var evaluations = 0
+    public private(set) var failures = 0
+    /// Group evaluations so far, and how long the last one took.
+    public private(set) var iterations = 0
+    public private(set) var lastGroupDuration: Duration = .zero
 
     public init(group: RuleGroup) {
         self.group = group
@@ -37,8 +43,14 @@ public struct GroupEvaluator: Sendable {
 
     /// Evaluates every rule at `t` (milliseconds) against `storage`, writing to `store`.
     public mutating func evaluate(at t: Int64, engine: Engine, storage: any Queryable, store: any Appendable) {
+        let groupStarted = ContinuousClock.now
+        defer {
+            iterations += 1
+            lastGroupDuration = groupStarted.duration(to: .now)
+        }
         for (i, rule) in group.rules.enumerated() {
             let started = ContinuousClock.now
+            evaluations += 1
             defer {
                 health[i].lastEvaluation = t
                 health[i].lastDuration = started.duration(to: .now)
@@ -75,6 +87,7 @@ public struct GroupEvaluator: Sendable {
     }
 
     private mutating func fail(_ i: Int, _ message: String) {
+        failures += 1
         health[i].status = .err
         health[i].lastError = message
     }

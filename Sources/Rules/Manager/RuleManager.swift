@@ -72,6 +72,29 @@ public final class RuleManager: Sendable {
         running.withLock { $0 }.map { g in (g.file, g.interval, g.evaluator.withLock { $0 }) }
     }
 
+    /// Self-metrics in the text format, as Prometheus' `prometheus_rule_*` with the prefix
+    /// `sextant_` (`rule_group` is `file;name`).
+    public func renderMetrics() -> String {
+        let groups = snapshot()
+        guard !groups.isEmpty else { return "" }
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ value: (GroupEvaluator, Int64) -> String) {
+            out += "# HELP sextant_\(name) \(help)\n# TYPE sextant_\(name) \(type)\n"
+            for g in groups {
+                let label = quoteLabelValue(g.file + ";" + g.evaluator.group.name)
+                out += "sextant_\(name){rule_group=\(label)} \(value(g.evaluator, g.interval))\n"
+            }
+        }
+        func seconds(_ d: Duration) -> String { "\(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)" }
+        family("rule_evaluations_total", "counter", "Rule evaluations.") { e, _ in "\(e.evaluations)" }
+        family("rule_evaluation_failures_total", "counter", "Rule evaluations that failed.") { e, _ in "\(e.failures)" }
+        family("rule_group_iterations_total", "counter", "Group evaluations.") { e, _ in "\(e.iterations)" }
+        family("rule_group_last_duration_seconds", "gauge", "How long the last evaluation of the group took.") { e, _ in seconds(e.lastGroupDuration) }
+        family("rule_group_interval_seconds", "gauge", "The group's evaluation interval.") { _, i in "\(Double(i) / 1000)" }
+        family("rule_group_rules", "gauge", "Rules in the group.") { e, _ in "\(e.group.rules.count)" }
+        return out
+    }
+
     /// The time of the next evaluation after `now`: `offset` past a multiple of `interval`.
     static func nextEvaluation(after now: Int64, interval: Int64, offset: Int64) -> Int64 {
         let shifted = now - offset

@@ -161,6 +161,7 @@ public struct SextantServer: Sendable {
         router.get("/metrics") { _, _ -> Response in
             let remote = (scraping.remoteWrite.withLock { $0 }?.renderMetrics() ?? "")
                 + RemoteReadStore.render(scraping.remoteRead.withLock { $0 })
+                + (scraping.rules.withLock { $0 }?.renderMetrics() ?? "")
             let text = storage.current.map { metrics.render(db: $0, build: .current, metadataDropped: metadata.dropped, extra: remote) } ?? ""
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
