@@ -69,7 +69,7 @@ swift test --skip-build --filter HostileLoadTests
 # engine suites and the server suites run apart, as above.
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"
 tsan=(--sanitize=thread --scratch-path .build-tsan -Xswiftc -DSEXTANT_TSAN)
-swift test "${tsan[@]}" --filter '^TSDBTests\.|^PromQLTests\.(EngineTests|ParserTests)/|^RemoteTests\.'
+swift test "${tsan[@]}" --filter '^TSDBTests\.|^PromQLTests\.(EngineTests|ParserTests)/|^RemoteTests\.|^RulesTests\.'
 swift test "${tsan[@]}" --skip-build --filter '^ServerTests\.(APITests|TargetsAPITests|StatusTests|AdminTests|QueryLimiterTests|HostileQueryTests|RemoteWriteQueueTests)/'
 SEXTANT_STRESS_SECONDS=20 SEXTANT_STRESS_SERIES=50 SEXTANT_STRESS_BLOCK_SECONDS=60 \
 swift test "${tsan[@]}" --skip-build --filter StressTests

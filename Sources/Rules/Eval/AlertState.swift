@@ -38,12 +38,7 @@ struct AlertTracker: Sendable {
     /// `ALERTS_FOR_STATE` samples of the pending and firing ones.
     mutating func evaluate(_ value: QueryValue, rule: Rule, at t: Int64,
                            limit: Int) throws(RuleEvaluationError) -> [(labels: Labels, v: Double)] {
-        let vector: [InstantSample]
-        switch value {
-        case .vector(let v): vector = v
-        case .scalar(let st, let v): vector = [InstantSample(labels: .empty, t: st, v: v)]
-        default: throw RuleEvaluationError("rule result is not a vector or scalar: \(value.resultType)")
-        }
+        let vector = try value.ruleVector()
         var current: [Labels: Alert] = [:]
         for s in vector {
             var l = s.labels.removing([Labels.metricName])

@@ -86,6 +86,14 @@ public struct GroupEvaluator: Sendable {
         }
     }
 
+    /// Stale markers at `t` for every series the group's rules wrote last (the group was
+    /// removed or replaced by a reload).
+    public mutating func retire(at t: Int64, store: any Appendable) {
+        let app = store.makeAppender()
+        for i in outputs.indices { outputs[i].retire(at: t, to: app) }
+        try? app.commit()
+    }
+
     private mutating func fail(_ i: Int, _ message: String) {
         failures += 1
         health[i].status = .err

@@ -7,17 +7,24 @@ public struct RuleEvaluationError: Error, Sendable, Equatable, CustomStringConve
     public init(_ description: String) { self.description = description }
 }
 
+extension QueryValue {
+    /// A rule's result as a vector: a scalar is one sample without labels (as Prometheus'
+    /// rule query function makes it); anything else is an error.
+    func ruleVector() throws(RuleEvaluationError) -> [InstantSample] {
+        switch self {
+        case .vector(let v): v
+        case .scalar(let t, let v): [InstantSample(labels: .empty, t: t, v: v)]
+        default: throw RuleEvaluationError("rule result is not a vector or scalar: \(resultType)")
+        }
+    }
+}
+
 /// A recording rule's evaluation: the expression's result at `t` under the rule's metric name
 /// and labels, as Prometheus computes it.
 enum RecordingEvaluation {
     static func samples(of value: QueryValue, name: String, labels: [(name: String, value: String)],
                         limit: Int) throws(RuleEvaluationError) -> [(labels: Labels, v: Double)] {
-        let vector: [InstantSample]
-        switch value {
-        case .vector(let v): vector = v
-        case .scalar(let t, let v): vector = [InstantSample(labels: .empty, t: t, v: v)]
-        default: throw RuleEvaluationError("rule result is not a vector or scalar: \(value.resultType)")
-        }
+        let vector = try value.ruleVector()
         var out: [(labels: Labels, v: Double)] = [], seen = Set<Labels>()
         out.reserveCapacity(vector.count)
         for s in vector {

@@ -45,6 +45,20 @@ public struct RuleGroup: Sendable {
     public var rules: [Rule]
 }
 
+extension RuleGroup {
+    /// Everything that defines the group's behaviour, as text: equal for a group a reload
+    /// left unchanged (which then keeps running with its state).
+    var identity: String {
+        var out = "\(name)\u{0}\(interval ?? -1)\u{0}\(limit)"
+        for r in rules {
+            out += "\u{1}\(r.kind)\u{0}\(r.expr)\u{0}\(r.forDuration)\u{0}\(r.keepFiringFor)"
+            for l in r.labels { out += "\u{0}l\(l.name)=\(l.value)" }
+            for a in r.annotations { out += "\u{0}a\(a.name)=\(a.value)" }
+        }
+        return out
+    }
+}
+
 /// One recording or alerting rule.
 public struct Rule: Sendable {
     public enum Kind: Sendable, Equatable {

@@ -13,6 +13,7 @@ public final class RuleManager: Sendable {
         let key: String
         let file: String
         let interval: Int64
+        let identity: String
         let evaluator: Locked<GroupEvaluator>
         let task = Locked<Task<Void, Never>?>(nil)
 
@@ -20,6 +21,7 @@ public final class RuleManager: Sendable {
             self.file = file
             key = file + "\u{0}" + group.name
             self.interval = interval
+            identity = group.identity + "\u{0}\(interval)"
             evaluator = Locked(GroupEvaluator(group: group))
         }
     }
@@ -39,15 +41,28 @@ public final class RuleManager: Sendable {
 
     /// Reads `files` and runs their groups instead of the current ones. Every file is read
     /// before anything changes: one bad file refuses the update and the running groups stay.
+    /// A group that is unchanged (same file, name, interval and rules) keeps running with its
+    /// state; the series of groups removed or changed get stale markers.
     public func update(files: [String], evaluationInterval: Int64) throws(RuleFileError) {
         var loaded: [(String, RuleGroup)] = []
         for file in files {
             for group in try RuleFile.load(file).groups { loaded.append((file, group)) }
         }
-        let next = loaded.map { Running(file: $0.0, group: $0.1, interval: $0.1.interval ?? evaluationInterval) }
-        let old = running.withLock { r in defer { r = next }; return r }
-        for group in old { group.task.withLock { $0?.cancel() } }
-        for group in next {
+        let fresh = loaded.map { Running(file: $0.0, group: $0.1, interval: $0.1.interval ?? evaluationInterval) }
+        let (old, next) = running.withLock { r -> ([Running], [Running]) in
+            let previous = Dictionary(r.map { ($0.identity + "\u{2}" + $0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            let next = fresh.map { previous[$0.identity + "\u{2}" + $0.key] ?? $0 }
+            defer { r = next }
+            return (r, next)
+        }
+        let kept = Set(next.map(ObjectIdentifier.init))
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        for group in old where !kept.contains(ObjectIdentifier(group)) {
+            group.task.withLock { $0?.cancel() }
+            let store = self.store
+            group.evaluator.withLock { $0.retire(at: now, store: store) }
+        }
+        for group in next where group.task.withLock({ $0 == nil }) {
             let task = Task.detached { [weak self] in
                 guard let self else { return }
                 await self.loop(group)
