@@ -36,6 +36,21 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("web.listen-address"), help: "Address to listen on.")
     var listenAddress = "0.0.0.0:9090"
 
+    @Option(name: .customLong("web.external-url"),
+            help: "The URL users reach Sextant under (alert templates' $externalURL); default http://HOSTNAME:PORT.")
+    var externalURL: String?
+
+    @Option(name: .customLong("rules.alert.for-outage-tolerance"),
+            help: "The longest outage after which alerts' 'for' state is restored.")
+    var forOutageTolerance = "1h"
+
+    @Option(name: .customLong("rules.alert.for-grace-period"),
+            help: "The least time between a restart and an alert with at least this 'for' firing.")
+    var forGracePeriod = "10m"
+
+    @Option(name: .customLong("rules.alert.resend-delay"), help: "The least time between two notifications of an alert.")
+    var resendDelay = "1m"
+
     @Option(name: .customLong("query.timeout"), help: "Longest a query may run.")
     var queryTimeout = "2m"
 
@@ -111,6 +126,15 @@ struct Serve: AsyncParsableCommand {
         options.remoteReadMaxBytesInFrame = remoteReadMaxBytesInFrame
         options.remoteFlushDeadline = .milliseconds(try Serve.duration(remoteFlushDeadline, flag: "storage.remote.flush-deadline"))
         options.configFile = configFile
+        options.rules.outageTolerance = try Serve.duration(forOutageTolerance, flag: "rules.alert.for-outage-tolerance")
+        options.rules.gracePeriod = try Serve.duration(forGracePeriod, flag: "rules.alert.for-grace-period")
+        options.rules.resendDelay = try Serve.duration(resendDelay, flag: "rules.alert.resend-delay")
+        if let externalURL {
+            guard let u = URLComponents(string: externalURL), u.scheme == "http" || u.scheme == "https", u.host != nil else {
+                throw ValidationError("--web.external-url: expected an http or https URL, got \(externalURL)")
+            }
+            options.externalURL = externalURL
+        }
         if let webConfigFile {
             do { options.webConfig = try WebConfig.load(file: webConfigFile) } catch {
                 throw ValidationError("--web.config.file \(webConfigFile): \(error)")
@@ -120,7 +144,9 @@ struct Serve: AsyncParsableCommand {
             "config.file": configFile ?? "", "storage.tsdb.path": dataPath,
             "storage.tsdb.retention.time": retentionTime, "storage.tsdb.retention.size": retentionSize ?? "0B",
             "storage.tsdb.too-far-in-future.time-window": futureWindow,
-            "web.listen-address": listenAddress, "query.timeout": queryTimeout, "query.max-samples": String(maxSamples),
+            "web.listen-address": listenAddress, "web.external-url": externalURL ?? "",
+            "rules.alert.for-outage-tolerance": forOutageTolerance, "rules.alert.for-grace-period": forGracePeriod,
+            "rules.alert.resend-delay": resendDelay, "query.timeout": queryTimeout, "query.max-samples": String(maxSamples),
             "query.lookback-delta": lookbackDelta, "query.max-concurrency": String(maxConcurrency),
             "query.max-response-bytes": maxResponseBytes,
             "web.config.file": webConfigFile ?? "", "web.enable-admin-api": String(enableAdminAPI), "web.enable-lifecycle": String(enableLifecycle),

@@ -54,11 +54,12 @@ extern "C" int sx_re2_group_index(const sx_re2 *re, const char *name, size_t len
     return it == names.end() ? -1 : it->second;
 }
 
-extern "C" int sx_re2_full_match_groups(const sx_re2 *re, const char *text, size_t len, int64_t *offsets, int groups) {
-    if (groups < 0 || groups > re->re.NumberOfCapturingGroups()) return 0;
+static int match_groups(const sx_re2 *re, const char *text, size_t len, size_t start, RE2::Anchor anchor,
+                        int64_t *offsets, int groups) {
+    if (groups < 0 || groups > re->re.NumberOfCapturingGroups() || start > len) return 0;
     re2::StringPiece piece(text, len);
     std::vector<re2::StringPiece> sub(static_cast<size_t>(groups) + 1);
-    if (!re->re.Match(piece, 0, len, RE2::ANCHOR_BOTH, sub.data(), groups + 1)) return 0;
+    if (!re->re.Match(piece, start, len, anchor, sub.data(), groups + 1)) return 0;
     for (int i = 0; i <= groups; i++) {
         if (sub[i].data() == nullptr) {
             offsets[2 * i] = -1;
@@ -69,4 +70,12 @@ extern "C" int sx_re2_full_match_groups(const sx_re2 *re, const char *text, size
         }
     }
     return 1;
+}
+
+extern "C" int sx_re2_full_match_groups(const sx_re2 *re, const char *text, size_t len, int64_t *offsets, int groups) {
+    return match_groups(re, text, len, 0, RE2::ANCHOR_BOTH, offsets, groups);
+}
+
+extern "C" int sx_re2_find_groups(const sx_re2 *re, const char *text, size_t len, size_t start, int64_t *offsets, int groups) {
+    return match_groups(re, text, len, start, RE2::UNANCHORED, offsets, groups);
 }

@@ -120,4 +120,56 @@ import TSDB
         #expect(group.health[1].lastError == "exceeded limit of 1 with 3 series")
         #expect(try stored(head, "fine", at: 1000).values.first == 3)
     }
+
+    /// After a restart, alerts take their `for` state from `ALERTS_FOR_STATE` as Prometheus
+    /// restores it: no `ALERTS` series for the two evaluations before the restore, the
+    /// outage not counted as pending time, a grace period before long alerts fire, firing
+    /// alerts firing again at once, and short `for` rules starting over.
+    @Test func restoresForStateAfterARestart() throws {
+        let head = Head(options: HeadOptions(chunkSize: 16, stripeCount: 8))
+        let file = try RuleFile.parse("""
+            groups:
+              - name: g
+                rules:
+                  - {alert: Long, expr: up == 0, for: 40m}
+                  - {alert: Mid, expr: up == 0, for: 22m}
+                  - {alert: Fired, expr: up == 0, for: 15m}
+                  - {alert: Short, expr: up == 0, for: 1m}
+            """, path: "r.yml")
+        let minute: Int64 = 60_000
+        func evaluate(_ group: inout GroupEvaluator, _ minutes: ClosedRange<Int64>) throws -> [Int64: [String: Alert.State]] {
+            var states: [Int64: [String: Alert.State]] = [:]
+            for m in minutes {
+                let app = head.appender()
+                try app.append(Labels(["__name__": "up", "instance": "b"]), m * minute, 0)
+                try app.commit()
+                group.evaluate(at: m * minute, engine: Engine(), storage: head, store: head)
+                for (i, rule) in group.group.rules.enumerated() { states[m, default: [:]][rule.name] = group.alerts(of: i).first?.state }
+            }
+            return states
+        }
+        var before = GroupEvaluator(group: file.groups[0])
+        let first = try evaluate(&before, 0...20)
+        #expect(first[20] == ["Long": .pending, "Mid": .pending, "Fired": .firing, "Short": .firing])
+        // Down from 20 to 30 minutes; two evaluations, then the restore at 31 minutes.
+        var after = GroupEvaluator(group: file.groups[0], restoring: true)
+        _ = try evaluate(&after, 30...31)
+        #expect(try stored(head, "ALERTS", at: 31 * minute).isEmpty && !after.isRestored)
+        after.restoreForState(at: 31 * minute, from: head, outageTolerance: 60 * minute, gracePeriod: 10 * minute)
+        #expect(after.isRestored)
+        let states = try evaluate(&after, 32...52)
+        #expect(states[32]?["Fired"] == .firing && states[32]?["Short"] == .firing)
+        #expect(states[40]?["Mid"] == .pending && states[41]?["Mid"] == .firing)
+        #expect(states[50]?["Long"] == .pending && states[51]?["Long"] == .firing)
+        let forState = try stored(head, "ALERTS_FOR_STATE", at: 32 * minute)
+        func activeAt(_ name: String) -> Double? {
+            forState[Labels(["__name__": "ALERTS_FOR_STATE", "alertname": name, "instance": "b"])]
+        }
+        #expect(activeAt("Long") == 11 * 60 && activeAt("Mid") == 19 * 60 && activeAt("Fired") == 0 && activeAt("Short") == 30 * 60)
+        // Beyond the outage tolerance nothing is restored.
+        var late = GroupEvaluator(group: file.groups[0], restoring: true)
+        _ = try evaluate(&late, 200...201)
+        late.restoreForState(at: 201 * minute, from: head, outageTolerance: 60 * minute, gracePeriod: 10 * minute)
+        #expect(late.alerts(of: 0).first?.activeAt == 200 * minute)
+    }
 }

@@ -17,10 +17,15 @@ import TSDB
             (1_700_000_000_123, 15_000, 0, 1_700_000_010_000),
             (-5, 10, 3, 3),
         ] {
-            let next = RuleManager.nextEvaluation(after: now, interval: interval, offset: offset)
+            let next: Int64? = RuleManager.nextEvaluation(after: now, interval: interval, offset: offset)
             #expect(next == expected, "after \(now) every \(interval) at +\(offset)")
-            #expect(next > now && next - now <= interval && ((next - offset) % interval + interval) % interval == 0)
+            guard let next else { continue }
+            let phase: Int64 = ((next - offset) % interval + interval) % interval
+            #expect(next > now && next - now <= interval && phase == 0)
         }
+        // Where the next time does not fit in 64 bits there is none (the group stops).
+        #expect(RuleManager.nextEvaluation(after: .max - 5, interval: 60_000, offset: 0) == nil)
+        #expect(RuleManager.nextEvaluation(after: .min + 5, interval: 60_000, offset: 7) == nil)
     }
 
     /// A bad file refuses the update; the groups in force stay.

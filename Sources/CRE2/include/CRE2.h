@@ -34,6 +34,10 @@ int sx_re2_group_index(const sx_re2 *re, const char *name, size_t len);
 /// `groups` must not exceed `sx_re2_group_count`. Returns whether it matched.
 int sx_re2_full_match_groups(const sx_re2 *re, const char *text, size_t len, int64_t *offsets, int groups);
 
+/// The leftmost match in `text` at or after byte `start` (the text before `start` still counts
+/// as context for `^` and `\b`), with its groups as `sx_re2_full_match_groups` fills them.
+int sx_re2_find_groups(const sx_re2 *re, const char *text, size_t len, size_t start, int64_t *offsets, int groups);
+
 #ifdef __cplusplus
 }
 #endif

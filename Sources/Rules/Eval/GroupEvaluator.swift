@@ -28,12 +28,33 @@ public struct GroupEvaluator: Sendable {
     /// Group evaluations so far, and how long the last one took.
     public private(set) var iterations = 0
     public private(set) var lastGroupDuration: Duration = .zero
+    /// Set once a reload replaced the group: it evaluates no more.
+    public var retired = false
 
-    public init(group: RuleGroup) {
+    /// `restoring`: the group starts with the server, so its alerts' `for` state is to be
+    /// restored (`restoreForState`) and no `ALERTS` series are written until then.
+    public init(group: RuleGroup, restoring: Bool = false) {
         self.group = group
         outputs = Array(repeating: RuleOutput(), count: group.rules.count)
-        trackers = group.rules.map { if case .alerting = $0.kind { AlertTracker() } else { nil } }
+        trackers = group.rules.map { rule -> AlertTracker? in
+            guard case .alerting = rule.kind else { return nil }
+            var tracker = AlertTracker()
+            tracker.restored = !restoring
+            return tracker
+        }
         health = Array(repeating: RuleHealth(), count: group.rules.count)
+    }
+
+    /// Whether every alerting rule has had its `for` state restored.
+    public var isRestored: Bool { trackers.allSatisfy { $0?.restored ?? true } }
+
+    /// Restores the `for` state of every alerting rule's alerts from the `ALERTS_FOR_STATE`
+    /// series in `storage` (see `AlertTracker.restore`).
+    public mutating func restoreForState(at t: Int64, from storage: any Queryable, outageTolerance: Int64, gracePeriod: Int64) {
+        for i in trackers.indices where trackers[i] != nil {
+            trackers[i]?.restore(at: t, rule: group.rules[i], from: storage,
+                                 outageTolerance: outageTolerance, gracePeriod: gracePeriod)
+        }
     }
 
     /// The alerts of rule `index` (empty for a recording rule).
@@ -42,7 +63,11 @@ public struct GroupEvaluator: Sendable {
     }
 
     /// Evaluates every rule at `t` (milliseconds) against `storage`, writing to `store`.
-    public mutating func evaluate(at t: Int64, engine: Engine, storage: any Queryable, store: any Appendable) {
+    public mutating func evaluate(at t: Int64, engine: Engine, storage: any Queryable, store: any Appendable,
+                                  context: AlertContext = AlertContext()) {
+        let environment = TemplateEnvironment(externalURL: context.externalURL) { expr in
+            try Self.templateQuery(expr, at: t, engine: engine, storage: storage)
+        }
         let groupStarted = ContinuousClock.now
         defer {
             iterations += 1
@@ -62,7 +87,8 @@ public struct GroupEvaluator: Sendable {
                 case .recording(let name):
                     samples = try RecordingEvaluation.samples(of: value, name: name, labels: rule.labels, limit: group.limit)
                 case .alerting:
-                    samples = try trackers[i]?.evaluate(value, rule: rule, at: t, limit: group.limit) ?? []
+                    samples = try trackers[i]?.evaluate(value, rule: rule, at: t, limit: group.limit,
+                                                        context: context, environment: environment) ?? []
                 }
             } catch let e as QueryError {
                 fail(i, e.description)
@@ -84,6 +110,14 @@ public struct GroupEvaluator: Sendable {
                 fail(i, "writing the rule's samples: \(error)")
             }
         }
+    }
+
+    /// `query "expr"` in a template: an instant query at the evaluation's time, its samples
+    /// with `Labels` (the metric name included) and `Value`.
+    static func templateQuery(_ expr: String, at t: Int64, engine: Engine,
+                              storage: any Queryable) throws -> [TemplateValue] {
+        let vector = try engine.instantQuery(expr, at: t, on: storage).ruleVector()
+        return vector.map { s in .sample(labels: s.labels.map { ($0.name, $0.value) }, value: s.v) }
     }
 
     /// Stale markers at `t` for every series the group's rules wrote last (the group was

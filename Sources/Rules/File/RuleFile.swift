@@ -77,6 +77,10 @@ public struct Rule: Sendable {
     public var keepFiringFor: Int64
     public var labels: [(name: String, value: String)]
     public var annotations: [(name: String, value: String)]
+    /// An alerting rule's labels and annotations as templates (in the order of `labels` and
+    /// `annotations`); empty for a recording rule, whose labels are literal.
+    public var labelTemplates: [AlertTemplate] = []
+    public var annotationTemplates: [AlertTemplate] = []
     /// Where the rule starts in its file (1-based).
     public var line: Int
 
@@ -199,10 +203,33 @@ struct RuleFileReader {
         }
         for l in labels where !isValidLabelName(l.name) || l.name == "__name__" { add(f["labels"], "invalid label name: \(l.name)") }
         for a in annotations where !isValidLabelName(a.name) { add(f["annotations"], "invalid annotation name: \(a.name)") }
+        var labelTemplates: [AlertTemplate] = [], annotationTemplates: [AlertTemplate] = []
+        if !alert.isEmpty {
+            let l = Self.templates(labels, "label", alert: alert), a = Self.templates(annotations, "annotation", alert: alert)
+            for message in l.problems { add(f["labels"], message) }
+            for message in a.problems { add(f["annotations"], message) }
+            (labelTemplates, annotationTemplates) = (l.parsed, a.parsed)
+        }
         guard problems.count == before, let parsed else { return nil }
-        return Rule(kind: record.isEmpty ? .alerting(alert) : .recording(record), expr: expr, parsed: parsed,
-                    forDuration: forDuration, keepFiringFor: keepFiring, labels: labels, annotations: annotations,
-                    line: node.mark?.line ?? 0)
+        var rule = Rule(kind: record.isEmpty ? .alerting(alert) : .recording(record), expr: expr, parsed: parsed,
+                        forDuration: forDuration, keepFiringFor: keepFiring, labels: labels, annotations: annotations,
+                        line: node.mark?.line ?? 0)
+        rule.labelTemplates = labelTemplates
+        rule.annotationTemplates = annotationTemplates
+        return rule
+    }
+
+    /// Each value parsed as an alert template; a value that does not parse is a problem
+    /// worded as Prometheus words it (`annotation "summary": template: …`).
+    private static func templates(_ pairs: [(name: String, value: String)], _ what: String,
+                                  alert: String) -> (parsed: [AlertTemplate], problems: [String]) {
+        var parsed: [AlertTemplate] = [], problems: [String] = []
+        for p in pairs {
+            do { parsed.append(try AlertTemplate(p.value, alertName: alert)) } catch {
+                problems.append("\(what) \"\(p.name)\": \(error.description)")
+            }
+        }
+        return (parsed, problems)
     }
 
     /// A mapping of strings (labels, annotations), in file order.

@@ -17,25 +17,32 @@ public final class RuleManager: Sendable {
         let evaluator: Locked<GroupEvaluator>
         let task = Locked<Task<Void, Never>?>(nil)
 
-        init(file: String, group: RuleGroup, interval: Int64) {
+        init(file: String, group: RuleGroup, interval: Int64, restoring: Bool) {
             self.file = file
             key = file + "\u{0}" + group.name
             self.interval = interval
             identity = group.identity + "\u{0}\(interval)"
-            evaluator = Locked(GroupEvaluator(group: group))
+            evaluator = Locked(GroupEvaluator(group: group, restoring: restoring))
         }
     }
 
     let store: any Appendable
     let storage: any Queryable
     let engine: Engine
+    let options: RuleOptions
     let logger: Logger
+    /// Whether groups were loaded once: only the first load's groups restore `for` state.
+    let loadedOnce = Locked(false)
     let running = Locked<[Running]>([])
+    /// External labels and URL for alert templates, from the configuration.
+    let context = Locked(AlertContext())
 
-    public init(store: any Appendable, storage: any Queryable, engine: Engine = Engine(), logger: Logger) {
+    public init(store: any Appendable, storage: any Queryable, engine: Engine = Engine(),
+                options: RuleOptions = RuleOptions(), logger: Logger) {
         self.store = store
         self.storage = storage
         self.engine = engine
+        self.options = options
         self.logger = logger
     }
 
@@ -43,24 +50,32 @@ public final class RuleManager: Sendable {
     /// before anything changes: one bad file refuses the update and the running groups stay.
     /// A group that is unchanged (same file, name, interval and rules) keeps running with its
     /// state; the series of groups removed or changed get stale markers.
-    public func update(files: [String], evaluationInterval: Int64) throws(RuleFileError) {
+    public func update(files: [String], evaluationInterval: Int64,
+                       context: AlertContext = AlertContext()) throws(RuleFileError) {
         var loaded: [(String, RuleGroup)] = []
         for file in files {
             for group in try RuleFile.load(file).groups { loaded.append((file, group)) }
         }
-        let fresh = loaded.map { Running(file: $0.0, group: $0.1, interval: $0.1.interval ?? evaluationInterval) }
+        let restoring = loadedOnce.withLock { first in defer { first = true }; return !first }
+        let fresh = loaded.map {
+            Running(file: $0.0, group: $0.1, interval: $0.1.interval ?? evaluationInterval, restoring: restoring)
+        }
         let (old, next) = running.withLock { r -> ([Running], [Running]) in
             let previous = Dictionary(r.map { ($0.identity + "\u{2}" + $0.key, $0) }, uniquingKeysWith: { a, _ in a })
             let next = fresh.map { previous[$0.identity + "\u{2}" + $0.key] ?? $0 }
             defer { r = next }
             return (r, next)
         }
+        self.context.withLock { $0 = context }
         let kept = Set(next.map(ObjectIdentifier.init))
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         for group in old where !kept.contains(ObjectIdentifier(group)) {
             group.task.withLock { $0?.cancel() }
             let store = self.store
-            group.evaluator.withLock { $0.retire(at: now, store: store) }
+            group.evaluator.withLock {
+                $0.retire(at: now, store: store)
+                $0.retired = true
+            }
         }
         for group in next where group.task.withLock({ $0 == nil }) {
             let task = Task.detached { [weak self] in
@@ -111,22 +126,57 @@ public final class RuleManager: Sendable {
     }
 
     /// The time of the next evaluation after `now`: `offset` past a multiple of `interval`.
-    static func nextEvaluation(after now: Int64, interval: Int64, offset: Int64) -> Int64 {
-        let shifted = now - offset
-        var base = shifted - ((shifted % interval) + interval) % interval + offset
-        if base <= now { base += interval }
-        return base
+    /// Nil only where that time does not fit in 64 bits.
+    static func nextEvaluation(after now: Int64, interval: Int64, offset: Int64) -> Int64? {
+        guard interval > 0 else { return nil }
+        let (shifted, o1) = now.subtractingReportingOverflow(offset)
+        guard !o1 else { return nil }
+        let phase = ((shifted % interval) + interval) % interval
+        let (base, o2) = (shifted - phase).addingReportingOverflow(offset)
+        guard !o2 else { return nil }
+        if base > now { return base }
+        let (later, o3) = base.addingReportingOverflow(interval)
+        return o3 ? nil : later
     }
 
     func loop(_ group: Running) async {
         let offset = Int64(Labels([Label("g", group.key)]).stableHash % UInt64(group.interval))
+        var evaluated = 0
         while !Task.isCancelled {
+            // As Prometheus: two evaluations after startup fill the alerts, then their `for`
+            // state is restored from before the restart.
+            if evaluated == 2 { restore(group) }
+            evaluated += 1
             let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-            let at = Self.nextEvaluation(after: now, interval: group.interval, offset: offset)
+            guard let at = Self.nextEvaluation(after: now, interval: group.interval, offset: offset) else { return }
             try? await Task.sleep(for: .milliseconds(at - now))
-            if Task.isCancelled { return }
-            let (engine, storage, store) = (self.engine, self.storage, self.store)
-            group.evaluator.withLock { $0.evaluate(at: at, engine: engine, storage: storage, store: store) }
+            let (engine, storage, store, context) = (self.engine, self.storage, self.store, self.context.withLock { $0 })
+            // Checked under the lock: a group a reload retired writes nothing after its stale markers.
+            group.evaluator.withLock {
+                guard !$0.retired else { return }
+                $0.evaluate(at: at, engine: engine, storage: storage, store: store, context: context)
+            }
         }
     }
+
+    private func restore(_ group: Running) {
+        let (storage, options) = (self.storage, self.options)
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        group.evaluator.withLock {
+            guard !$0.isRestored else { return }
+            $0.restoreForState(at: now, from: storage, outageTolerance: options.outageTolerance, gracePeriod: options.gracePeriod)
+        }
+    }
+}
+
+/// How alerting rules behave around restarts and notifications (Prometheus' `--rules.alert.*`).
+public struct RuleOptions: Sendable {
+    /// The longest outage after which alerts' `for` state is still restored (milliseconds).
+    public var outageTolerance: Int64 = 3_600_000
+    /// The least time between a restart and an alert with a long `for` firing (milliseconds).
+    public var gracePeriod: Int64 = 600_000
+    /// The least time between two notifications of the same alert (milliseconds).
+    public var resendDelay: Int64 = 60_000
+
+    public init() {}
 }

@@ -51,8 +51,20 @@ public struct ServerOptions: Sendable {
     public var compactionInterval: Duration = .seconds(60)
     /// The flags as given, for /api/v1/status/flags.
     public var flags: [String: String] = [:]
+    /// The URL users reach the server under (`--web.external-url`); nil: `http://HOST:PORT`
+    /// with this machine's name, as Prometheus defaults it.
+    public var externalURL: String?
+    /// `for` state restore and notification timing of alerting rules (`--rules.alert.*`).
+    public var rules = RuleOptions()
 
     public init() {}
+
+    /// The external URL without a trailing slash (what templates' `$externalURL` shows).
+    public var resolvedExternalURL: String {
+        var url = externalURL ?? "http://\(ProcessInfo.processInfo.hostName):\(port)"
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
 }
 
 /// The Sextant server: a DB, the PromQL engine and the HTTP API.
@@ -194,7 +206,8 @@ public struct SextantServer: Sendable {
         let manager = ScrapeManager(storage: db, logger: logger)
         scraping.manager.withLock { $0 = manager }
         scraping.discovery.withLock { $0 = DiscoveryManager(manager: manager, logger: logger) }
-        scraping.rules.withLock { $0 = RuleManager(store: db, storage: db, engine: Engine(options: options.engine), logger: logger) }
+        scraping.rules.withLock { $0 = RuleManager(store: db, storage: db, engine: Engine(options: options.engine),
+                                                           options: options.rules, logger: logger) }
         do { try reloadScrapeConfig() } catch { logger.error("scrape configuration not applied: \(error)") }
     }
 
@@ -207,7 +220,9 @@ public struct SextantServer: Sendable {
             let config = try PrometheusConfig.load(file: file)
             // Rule files first: a bad one refuses the whole reload, and the running rules stay.
             do {
-                try scraping.rules.withLock { $0 }?.update(files: config.ruleFilePaths(), evaluationInterval: config.evaluationInterval)
+                let context = AlertContext(externalLabels: config.externalLabels, externalURL: options.resolvedExternalURL)
+                try scraping.rules.withLock { $0 }?.update(files: config.ruleFilePaths(), evaluationInterval: config.evaluationInterval,
+                                                           context: context)
             } catch {
                 throw ConfigError(path: "rule_files", message: error.description)
             }

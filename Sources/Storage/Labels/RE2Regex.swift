@@ -69,6 +69,29 @@ public final class RE2Regex: @unchecked Sendable {
             }
         }
         guard matched else { return nil }
+        return substrings(of: text, offsets)
+    }
+
+    /// The leftmost match anywhere in `s` at or after UTF-8 offset `start` (unanchored, as Go's
+    /// `FindStringSubmatchIndex`): each group's byte range in `s`, nil for a group that took
+    /// no part; nil when nothing matches.
+    public func firstMatch(in s: String, from start: Int) -> [Range<Int>?]? {
+        var offsets = [Int64](repeating: -1, count: 2 * (groupCount + 1))
+        var text = s
+        let matched = text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) {
+                start >= 0 && start <= $0.count
+                    && sx_re2_find_groups(re, $0.baseAddress, $0.count, start, &offsets, Int32(groupCount)) != 0
+            }
+        }
+        guard matched else { return nil }
+        return (0...groupCount).map { g in
+            let from = offsets[2 * g], to = offsets[2 * g + 1]
+            return from >= 0 && to >= from ? Int(from)..<Int(to) : nil
+        }
+    }
+
+    private func substrings(of text: String, _ offsets: [Int64]) -> [Substring?] {
         let utf8 = text.utf8
         return (0...groupCount).map { g -> Substring? in
             let start = offsets[2 * g], end = offsets[2 * g + 1]
