@@ -67,6 +67,16 @@ let package = Package(
             dependencies: ["Storage", "PromQL", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        // Sending alerts to Alertmanagers: discovery of them, the queue, the HTTP POSTs.
+        .target(
+            name: "Alerting",
+            dependencies: [
+                "Rules", "Scrape", "Storage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Scrape",
             dependencies: [
@@ -96,7 +106,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "TSDB", "PromQL", "Exposition", "Scrape", "Remote", "Rules", "CZlib",
+                "TSDB", "PromQL", "Exposition", "Scrape", "Remote", "Rules", "Alerting", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -143,6 +153,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "TSDB", "Scrape", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Rules", "Scrape", "Storage", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TSDB", "PromQL", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         // Depends on the executable so that `swift test` builds the binary it runs.
         .testTarget(name: "CLITests", dependencies: ["CLI", "TSDB", "TestSupport"], swiftSettings: strictSettings),

@@ -16,10 +16,11 @@ cd "$(dirname "$0")/.."
 #                                 Prometheus 2.42, the remote write/read peer of the tests
 #   victoria-metrics              VictoriaMetrics 1.79, a remote write receiver of the tests
 #   prometheus-node-exporter      a real exporter the scrape tests scrape
+#   prometheus-alertmanager       Alertmanager 0.25, where the alerting tests send alerts
 #   openssl                       certificates for the TLS scrape tests
 packages=(
     zlib1g-dev libsqlite3-dev libre2-dev libsnappy-dev
-    prometheus prometheus-node-exporter victoria-metrics
+    prometheus prometheus-node-exporter victoria-metrics prometheus-alertmanager
     openssl
 )
 

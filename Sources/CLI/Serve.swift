@@ -51,6 +51,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("rules.alert.resend-delay"), help: "The least time between two notifications of an alert.")
     var resendDelay = "1m"
 
+    @Option(name: .customLong("alertmanager.notification-queue-capacity"), help: "Most alerts waiting to be sent to Alertmanager.")
+    var notificationQueueCapacity = 10_000
+
     @Option(name: .customLong("query.timeout"), help: "Longest a query may run.")
     var queryTimeout = "2m"
 
@@ -129,6 +132,10 @@ struct Serve: AsyncParsableCommand {
         options.rules.outageTolerance = try Serve.duration(forOutageTolerance, flag: "rules.alert.for-outage-tolerance")
         options.rules.gracePeriod = try Serve.duration(forGracePeriod, flag: "rules.alert.for-grace-period")
         options.rules.resendDelay = try Serve.duration(resendDelay, flag: "rules.alert.resend-delay")
+        guard (1...10_000_000).contains(notificationQueueCapacity) else {
+            throw ValidationError("--alertmanager.notification-queue-capacity: must be between 1 and 10000000")
+        }
+        options.notificationQueueCapacity = notificationQueueCapacity
         if let externalURL {
             guard let u = URLComponents(string: externalURL), u.scheme == "http" || u.scheme == "https", u.host != nil else {
                 throw ValidationError("--web.external-url: expected an http or https URL, got \(externalURL)")
@@ -146,7 +153,8 @@ struct Serve: AsyncParsableCommand {
             "storage.tsdb.too-far-in-future.time-window": futureWindow,
             "web.listen-address": listenAddress, "web.external-url": externalURL ?? "",
             "rules.alert.for-outage-tolerance": forOutageTolerance, "rules.alert.for-grace-period": forGracePeriod,
-            "rules.alert.resend-delay": resendDelay, "query.timeout": queryTimeout, "query.max-samples": String(maxSamples),
+            "rules.alert.resend-delay": resendDelay,
+            "alertmanager.notification-queue-capacity": String(notificationQueueCapacity), "query.timeout": queryTimeout, "query.max-samples": String(maxSamples),
             "query.lookback-delta": lookbackDelta, "query.max-concurrency": String(maxConcurrency),
             "query.max-response-bytes": maxResponseBytes,
             "web.config.file": webConfigFile ?? "", "web.enable-admin-api": String(enableAdminAPI), "web.enable-lifecycle": String(enableLifecycle),

@@ -65,3 +65,25 @@ public struct RawSamplesError: Error, CustomStringConvertible {
     public let answer: String
     public var description: String { "unexpected answer: \(answer.prefix(500))" }
 }
+
+/// Alertmanager 0.25 (Debian's `prometheus-alertmanager`) with a receiver that sends nowhere,
+/// gossip off (no port besides its own), for tests that send it alerts and read them back.
+public final class AlertmanagerProcess: PeerProcess, @unchecked Sendable {
+    public static let binary = "/usr/bin/prometheus-alertmanager"
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+
+    public init(port: Int = freePort()) throws {
+        try super.init(binary: Self.binary, port: port, directory: nil, readyPath: "/-/ready") { dir in
+            try? "route:\n  receiver: default\n  group_wait: 1s\nreceivers:\n  - name: default\n"
+                .write(toFile: dir + "/am.yml", atomically: true, encoding: .utf8)
+            return ["--config.file=\(dir)/am.yml", "--storage.path=\(dir)/data", "--web.listen-address=127.0.0.1:\(port)",
+                    "--cluster.listen-address=", "--log.level=warn"]
+        }
+    }
+
+    /// The alerts Alertmanager holds now (`GET /api/v2/alerts`; resolved ones are not listed).
+    public func alerts() async throws -> [[String: Any]] {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: url + "/api/v2/alerts")!)
+        return try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
+    }
+}

@@ -22,6 +22,9 @@ public struct Alert: Sendable {
     public var resolvedAt: Int64?
     /// While `keep_firing_for` holds a firing alert whose condition is gone: since when.
     public var keepFiringSince: Int64?
+    /// When it was last sent to Alertmanager, and until when that notification holds.
+    public var lastSentAt: Int64?
+    public var validUntil: Int64?
 }
 
 /// An alerting rule's alerts and their state changes, evaluation after evaluation, as
@@ -32,7 +35,7 @@ struct AlertTracker: Sendable {
     /// How long a resolved alert is kept (and sent as resolved).
     static let resolvedRetention: Int64 = 15 * 60_000
 
-    private(set) var active: [Labels: Alert] = [:]
+    var active: [Labels: Alert] = [:]
     /// False from startup until `for` state was restored: until then no `ALERTS` or
     /// `ALERTS_FOR_STATE` samples are written (the alerts are still tracked).
     var restored = true

@@ -30,6 +30,14 @@ public struct GroupEvaluator: Sendable {
     public private(set) var lastGroupDuration: Duration = .zero
     /// Set once a reload replaced the group: it evaluates no more.
     public var retired = false
+    /// Alerts to send, collected by `evaluate` with a send policy.
+    public private(set) var outbox: [AlertNotification] = []
+
+    /// The alerts collected for sending since the last call.
+    public mutating func takeOutbox() -> [AlertNotification] {
+        defer { outbox = [] }
+        return outbox
+    }
 
     /// `restoring`: the group starts with the server, so its alerts' `for` state is to be
     /// restored (`restoreForState`) and no `ALERTS` series are written until then.
@@ -63,8 +71,9 @@ public struct GroupEvaluator: Sendable {
     }
 
     /// Evaluates every rule at `t` (milliseconds) against `storage`, writing to `store`.
+    /// With `sending`, alerts due to be notified are collected in `outbox` (see `takeOutbox`).
     public mutating func evaluate(at t: Int64, engine: Engine, storage: any Queryable, store: any Appendable,
-                                  context: AlertContext = AlertContext()) {
+                                  context: AlertContext = AlertContext(), sending: SendPolicy? = nil) {
         let environment = TemplateEnvironment(externalURL: context.externalURL) { expr in
             try Self.templateQuery(expr, at: t, engine: engine, storage: storage)
         }
@@ -109,6 +118,10 @@ public struct GroupEvaluator: Sendable {
             } catch {
                 fail(i, "writing the rule's samples: \(error)")
             }
+            if let sending, trackers[i] != nil {
+                let link = (context.externalURL ?? "") + "/graph?g0.expr=" + TemplateFunctions.queryEscape(rule.expr) + "&g0.tab=1"
+                outbox += trackers[i]?.notifications(at: t, policy: sending, rule: rule, generatorURL: link) ?? []
+            }
         }
     }
 
@@ -121,11 +134,32 @@ public struct GroupEvaluator: Sendable {
     }
 
     /// Stale markers at `t` for every series the group's rules wrote last (the group was
-    /// removed or replaced by a reload).
+    /// removed, or replaced by a reload: then only those of rules the new group did not take
+    /// over, see `takeOver`).
     public mutating func retire(at t: Int64, store: any Appendable) {
         let app = store.makeAppender()
         for i in outputs.indices { outputs[i].retire(at: t, to: app) }
         try? app.commit()
+    }
+
+    /// Takes over the state of `old`, the same group before a reload changed it, as
+    /// Prometheus does: each rule with the same kind, name and labels as one of `old`'s (in
+    /// order) keeps that rule's alerts and the series it wrote last, so its alerts resolve and
+    /// its series go stale as they would have. What was taken over is cleared in `old`.
+    public mutating func takeOver(from old: inout GroupEvaluator) {
+        func key(_ r: Rule) -> String { "\(r.kind)\u{0}" + r.labels.map { "\($0.name)=\($0.value)" }.sorted().joined(separator: "\u{0}") }
+        var unmatched = Dictionary(grouping: old.group.rules.indices, by: { key(old.group.rules[$0]) })
+        for (i, rule) in group.rules.enumerated() {
+            guard let j = unmatched[key(rule)]?.first else { continue }
+            unmatched[key(rule)]?.removeFirst()
+            outputs[i] = old.outputs[j]
+            old.outputs[j] = RuleOutput()
+            if let tracker = old.trackers[j], var mine = trackers[i] {
+                mine.active = tracker.active
+                mine.restored = mine.restored || tracker.restored
+                trackers[i] = mine
+            }
+        }
     }
 
     private mutating func fail(_ i: Int, _ message: String) {

@@ -16,6 +16,7 @@ public final class RuleManager: Sendable {
         let identity: String
         let evaluator: Locked<GroupEvaluator>
         let task = Locked<Task<Void, Never>?>(nil)
+        var isStarted: Bool { task.withLock { $0 != nil } }
 
         init(file: String, group: RuleGroup, interval: Int64, restoring: Bool) {
             self.file = file
@@ -37,19 +38,25 @@ public final class RuleManager: Sendable {
     /// External labels and URL for alert templates, from the configuration.
     let context = Locked(AlertContext())
 
+    /// Receives the alerts each evaluation has to send (to the notifier).
+    let notify: @Sendable ([AlertNotification]) -> Void
+
     public init(store: any Appendable, storage: any Queryable, engine: Engine = Engine(),
-                options: RuleOptions = RuleOptions(), logger: Logger) {
+                options: RuleOptions = RuleOptions(), logger: Logger,
+                notify: @escaping @Sendable ([AlertNotification]) -> Void = { _ in }) {
         self.store = store
         self.storage = storage
         self.engine = engine
         self.options = options
         self.logger = logger
+        self.notify = notify
     }
 
     /// Reads `files` and runs their groups instead of the current ones. Every file is read
     /// before anything changes: one bad file refuses the update and the running groups stay.
     /// A group that is unchanged (same file, name, interval and rules) keeps running with its
-    /// state; the series of groups removed or changed get stale markers.
+    /// state; a changed group takes over the alerts and series of its rules that stayed (by
+    /// kind, name and labels); the series of removed groups and rules get stale markers.
     public func update(files: [String], evaluationInterval: Int64,
                        context: AlertContext = AlertContext()) throws(RuleFileError) {
         var loaded: [(String, RuleGroup)] = []
@@ -69,12 +76,16 @@ public final class RuleManager: Sendable {
         self.context.withLock { $0 = context }
         let kept = Set(next.map(ObjectIdentifier.init))
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let replacing = Dictionary(next.filter { !$0.isStarted }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         for group in old where !kept.contains(ObjectIdentifier(group)) {
             group.task.withLock { $0?.cancel() }
             let store = self.store
-            group.evaluator.withLock {
-                $0.retire(at: now, store: store)
-                $0.retired = true
+            group.evaluator.withLock { previous in
+                previous.retired = true
+                if let successor = replacing[group.key] {
+                    successor.evaluator.withLock { $0.takeOver(from: &previous) }
+                }
+                previous.retire(at: now, store: store)
             }
         }
         for group in next where group.task.withLock({ $0 == nil }) {
@@ -152,10 +163,13 @@ public final class RuleManager: Sendable {
             try? await Task.sleep(for: .milliseconds(at - now))
             let (engine, storage, store, context) = (self.engine, self.storage, self.store, self.context.withLock { $0 })
             // Checked under the lock: a group a reload retired writes nothing after its stale markers.
-            group.evaluator.withLock {
-                guard !$0.retired else { return }
-                $0.evaluate(at: at, engine: engine, storage: storage, store: store, context: context)
+            let policy = SendPolicy(resendDelay: options.resendDelay, interval: group.interval)
+            let outbox = group.evaluator.withLock { e -> [AlertNotification] in
+                guard !e.retired else { return [] }
+                e.evaluate(at: at, engine: engine, storage: storage, store: store, context: context, sending: policy)
+                return e.takeOutbox()
             }
+            if !outbox.isEmpty { notify(outbox) }
         }
     }
 

@@ -27,6 +27,8 @@ public struct PrometheusConfig: Sendable {
     /// `rule_files`: paths and patterns (`*` in the last element), relative ones resolved
     /// against the configuration file's directory by `load(file:)`.
     public var ruleFiles: [String] = []
+    /// `alerting`: Alertmanagers and the relabeling of alerts sent to them.
+    public var alerting = AlertingConfig()
 
     public init() {}
 
@@ -67,6 +69,7 @@ public struct PrometheusConfig: Sendable {
             config.remoteWrite.append(remote)
         }
         config.remoteRead = try (top["remote_read"]?.list() ?? []).map { (n) throws(ConfigError) in try RemoteReadConfig.parse(n) }
+        if let a = top["alerting"] { config.alerting = try AlertingConfig.parse(a) }
         for node in try top["rule_files"]?.list() ?? [] {
             let pattern = try node.string()
             guard !pattern.isEmpty else { throw node.error("empty rule file path") }
@@ -140,16 +143,8 @@ public struct ScrapeJob: Sendable {
         job.targetLimit = try m["target_limit"]?.int() ?? 0
         job.bodySizeLimit = try m["body_size_limit"]?.bytes() ?? 0
         job.http = try HTTPClientSettings.parse(m, node)
-        for s in try m["static_configs"]?.list() ?? [] {
-            let sm = try s.map(["targets", "labels"])
-            let targets = try (sm["targets"]?.list() ?? []).map { (x) throws(ConfigError) in try x.string() }
-            job.staticConfigs.append((targets, try sm["labels"]?.labels() ?? .empty))
-        }
-        for f in try m["file_sd_configs"]?.list() ?? [] {
-            let fm = try f.map(["files", "refresh_interval"])
-            let files = try (fm["files"]?.list() ?? []).map { (x) throws(ConfigError) in try x.string() }
-            job.fileSD.append((files, try fm["refresh_interval"]?.duration() ?? 300_000))
-        }
+        job.staticConfigs = try m["static_configs"]?.staticConfigs() ?? []
+        job.fileSD = try m["file_sd_configs"]?.fileSDConfigs() ?? []
         for k in try m["kubernetes_sd_configs"]?.list() ?? [] { job.kubernetesSD.append(try KubernetesSDConfig.parse(k)) }
         job.relabel = try (m["relabel_configs"]?.list() ?? []).map { (n) throws(ConfigError) in try relabelConfig(n) }
         job.metricRelabel = try (m["metric_relabel_configs"]?.list() ?? []).map { (n) throws(ConfigError) in try relabelConfig(n) }
@@ -285,6 +280,24 @@ struct Node {
         let s = try string()
         guard let n = ByteSize.parse(s) else { throw error("not a valid size: \"\(s)\"") }
         return n
+    }
+
+    /// `static_configs`: each entry's targets and labels.
+    func staticConfigs() throws(ConfigError) -> [(targets: [String], labels: Labels)] {
+        try list().map { (s) throws(ConfigError) in
+            let sm = try s.map(["targets", "labels"])
+            let targets = try (sm["targets"]?.list() ?? []).map { (x) throws(ConfigError) in try x.string() }
+            return (targets, try sm["labels"]?.labels() ?? .empty)
+        }
+    }
+
+    /// `file_sd_configs`: each entry's file patterns and refresh interval (default 5m).
+    func fileSDConfigs() throws(ConfigError) -> [(files: [String], refreshInterval: Int64)] {
+        try list().map { (f) throws(ConfigError) in
+            let fm = try f.map(["files", "refresh_interval"])
+            let files = try (fm["files"]?.list() ?? []).map { (x) throws(ConfigError) in try x.string() }
+            return (files, try fm["refresh_interval"]?.duration() ?? 300_000)
+        }
     }
 
     func labels() throws(ConfigError) -> Labels {

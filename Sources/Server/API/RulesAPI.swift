@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Hummingbird
 import Rules
@@ -16,6 +17,27 @@ extension PrometheusAPI {
             }
         }
         router.get("/api/v1/alerts") { _, _ in await respond { () throws(APIError) in alertsJSON() } }
+        router.get("/api/v1/alertmanagers") { _, _ in await respond { () throws(APIError) in alertmanagersJSON() } }
+    }
+
+    /// The Alertmanagers alerts go to, and those relabeling dropped.
+    func alertmanagersJSON() -> [UInt8] {
+        let (active, dropped) = scraping.notifier.withLock { $0 }?.alertmanagers() ?? ([], [])
+        var w = JSONWriter()
+        w.raw("{\"status\":\"success\",\"data\":{\"activeAlertmanagers\":[")
+        for (i, url) in active.enumerated() {
+            w.raw(i == 0 ? "{\"url\":" : ",{\"url\":")
+            w.string(url)
+            w.raw("}")
+        }
+        w.raw("],\"droppedAlertmanagers\":[")
+        for (i, l) in dropped.enumerated() {
+            w.raw(i == 0 ? "{\"url\":" : ",{\"url\":")
+            w.string("http://" + (l["__address__"] ?? "") + "/api/v2/alerts")
+            w.raw("}")
+        }
+        w.raw("]}}")
+        return w.bytes
     }
 
     /// Every group with its rules (`type`: only alerting or only recording rules).

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -56,6 +57,8 @@ public struct ServerOptions: Sendable {
     public var externalURL: String?
     /// `for` state restore and notification timing of alerting rules (`--rules.alert.*`).
     public var rules = RuleOptions()
+    /// Most alerts waiting for Alertmanager (`--alertmanager.notification-queue-capacity`).
+    public var notificationQueueCapacity = 10_000
 
     public init() {}
 
@@ -174,6 +177,7 @@ public struct SextantServer: Sendable {
             let remote = (scraping.remoteWrite.withLock { $0 }?.renderMetrics() ?? "")
                 + RemoteReadStore.render(scraping.remoteRead.withLock { $0 })
                 + (scraping.rules.withLock { $0 }?.renderMetrics() ?? "")
+                + (scraping.notifier.withLock { $0 }?.renderMetrics() ?? "")
             let text = storage.current.map { metrics.render(db: $0, build: .current, metadataDropped: metadata.dropped, extra: remote) } ?? ""
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
@@ -206,8 +210,14 @@ public struct SextantServer: Sendable {
         let manager = ScrapeManager(storage: db, logger: logger)
         scraping.manager.withLock { $0 = manager }
         scraping.discovery.withLock { $0 = DiscoveryManager(manager: manager, logger: logger) }
+        var notifierOptions = Notifier.Options()
+        notifierOptions.capacity = options.notificationQueueCapacity
+        notifierOptions.userAgent = "Sextant/\(BuildInfo.current.version)"
+        let notifier = Notifier(options: notifierOptions, logger: logger)
+        notifier.start()
+        scraping.notifier.withLock { $0 = notifier }
         scraping.rules.withLock { $0 = RuleManager(store: db, storage: db, engine: Engine(options: options.engine),
-                                                           options: options.rules, logger: logger) }
+                                                   options: options.rules, logger: logger, notify: { notifier.send($0) }) }
         do { try reloadScrapeConfig() } catch { logger.error("scrape configuration not applied: \(error)") }
     }
 
@@ -226,6 +236,7 @@ public struct SextantServer: Sendable {
             } catch {
                 throw ConfigError(path: "rule_files", message: error.description)
             }
+            scraping.notifier.withLock { $0 }?.apply(config.alerting, externalLabels: config.externalLabels)
             scraping.discovery.withLock { $0 }?.apply(config)
             scraping.externalLabelsState.withLock { $0 = config.externalLabels }
             scraping.remoteWrite.withLock { $0 }?.update(config.remoteWrite, externalLabels: config.externalLabels)
@@ -267,6 +278,7 @@ public struct SextantServer: Sendable {
     /// remote read clients.
     public func stopScraping() async {
         if let rules = scraping.rules.withLock({ $0 }) { await rules.stop() }
+        if let notifier = scraping.notifier.withLock({ $0 }) { await notifier.stop() }
         scraping.discovery.withLock { $0 }?.stop()
         if let m = scraping.manager.withLock({ $0 }) { await m.shutdown() }
         scraping.manager.withLock { $0 = nil }
@@ -389,6 +401,8 @@ public final class ScrapeState: Sendable {
     let remoteWrite = Locked<RemoteWriteService?>(nil)
     /// The rule groups of `rule_files`, once the store is open.
     let rules = Locked<RuleManager?>(nil)
+    /// Sends the rules' alerts to the configuration's Alertmanagers.
+    let notifier = Locked<Notifier?>(nil)
     /// The `remote_read` endpoints of the configuration in force.
     let remoteRead = Locked<[RemoteReadStore]>([])
 
