@@ -55,7 +55,7 @@ install_missing() {
 # the suites that start `sextant serve`, Prometheus or VictoriaMetrics as children and wait
 # for them (the remote write ones through minute-long outages), and the stress test and the
 # hostile load test (16 clients each).
-apart='ProcessTests|PromtoolTests|DefaultServeTests|RemoteProtocolTests|RemoteWriteSendTests'
+apart='AlertmanagerTests|ProcessTests|PromtoolTests|DefaultServeTests|RemoteProtocolTests|RemoteWriteSendTests'
 swift test --filter '^(TSDBTests|PromQLTests|ScrapeTests|RemoteTests|RulesTests|CLITests)\.' --skip "$apart"
 swift test --skip-build --filter '^ServerTests\.' --skip "$apart" --skip StressTests --skip HostileLoadTests
 swift test --skip-build --filter "$apart"

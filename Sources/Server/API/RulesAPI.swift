@@ -24,7 +24,7 @@ extension PrometheusAPI {
     func alertmanagersJSON() -> [UInt8] {
         let (active, dropped) = scraping.notifier.withLock { $0 }?.alertmanagers() ?? ([], [])
         var w = JSONWriter()
-        w.raw("{\"status\":\"success\",\"data\":{\"activeAlertmanagers\":[")
+        w.raw("{\"activeAlertmanagers\":[")
         for (i, url) in active.enumerated() {
             w.raw(i == 0 ? "{\"url\":" : ",{\"url\":")
             w.string(url)
@@ -36,7 +36,7 @@ extension PrometheusAPI {
             w.string("http://" + (l["__address__"] ?? "") + "/api/v2/alerts")
             w.raw("}")
         }
-        w.raw("]}}")
+        w.raw("]}")
         return w.bytes
     }
 
