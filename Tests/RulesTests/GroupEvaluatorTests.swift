@@ -172,4 +172,64 @@ import TSDB
         late.restoreForState(at: 201 * minute, from: head, outageTolerance: 60 * minute, gracePeriod: 10 * minute)
         #expect(late.alerts(of: 0).first?.activeAt == 200 * minute)
     }
+
+    /// Notifications as Prometheus sends them: a firing alert at once and then every resend
+    /// delay (strictly after it), valid for four times the longer of delay and interval; a
+    /// resolved one at once; pending ones never.
+    @Test func sendsFiringAndResolvedAlerts() throws {
+        let head = Head(options: HeadOptions(chunkSize: 16, stripeCount: 8))
+        let file = try RuleFile.parse("groups:\n  - name: g\n    rules:\n      - {alert: Down, expr: up == 0, for: 10s}\n", path: "r.yml")
+        var group = GroupEvaluator(group: file.groups[0])
+        let policy = SendPolicy(resendDelay: 30_000, interval: 10_000)
+        var sent: [Int64: [AlertNotification]] = [:]
+        for t in stride(from: Int64(0), through: 120_000, by: 10_000) {
+            let app = head.appender()
+            try app.append(Labels(["__name__": "up", "instance": "a"]), t, t < 80_000 ? 0 : 1)
+            try app.commit()
+            group.evaluate(at: t, engine: Engine(), storage: head, store: head,
+                           context: AlertContext(externalURL: "http://s:9090"), sending: policy)
+            sent[t] = group.takeOutbox()
+        }
+        #expect(sent[0]?.isEmpty == true)
+        let firstSend = try #require(sent[10_000]?.first)
+        #expect(firstSend.startsAt == 10_000 && firstSend.endsAt == 10_000 + 120_000)
+        #expect(firstSend.labels == Labels(["alertname": "Down", "instance": "a"]))
+        #expect(firstSend.generatorURL == "http://s:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1")
+        // 20 and 30 s: 30 s after the last send is not yet strictly past; 50 s is.
+        #expect(sent[20_000]?.isEmpty == true && sent[40_000]?.isEmpty == true && sent[50_000]?.count == 1)
+        // Resolved at 80 s: sent at once with its end.
+        #expect(sent[80_000]?.first?.endsAt == 80_000 && sent[80_000]?.first?.startsAt == 10_000)
+        #expect(sent[90_000]?.isEmpty == true && sent[120_000]?.count == 1)
+    }
+
+    /// A changed group keeps the alerts and series of the rules that stayed; the series of a
+    /// rule that went get stale markers.
+    @Test func aChangedGroupTakesOverItsRules() throws {
+        let head = Head(options: HeadOptions(chunkSize: 16, stripeCount: 8))
+        let before = try RuleFile.parse("""
+            groups:
+              - name: g
+                rules:
+                  - {alert: Down, expr: up == 0, for: 1m}
+                  - {record: gone, expr: vector(1)}
+            """, path: "r.yml")
+        let after = try RuleFile.parse("""
+            groups:
+              - name: g
+                rules:
+                  - {record: new, expr: vector(2)}
+                  - {alert: Down, expr: up == 0 and on() vector(1), for: 1m}
+            """, path: "r.yml")
+        let app = head.appender()
+        try app.append(Labels(["__name__": "up", "instance": "a"]), 0, 0)
+        try app.commit()
+        var old = GroupEvaluator(group: before.groups[0])
+        old.evaluate(at: 0, engine: Engine(), storage: head, store: head)
+        var new = GroupEvaluator(group: after.groups[0])
+        new.takeOver(from: &old)
+        old.retire(at: 5_000, store: head)
+        #expect(new.alerts(of: 1).first?.activeAt == 0 && new.alerts(of: 1).first?.state == .pending)
+        #expect(try stored(head, "gone", at: 5_000).values.first.map(isStaleMarker) == true)
+        #expect(try stored(head, "ALERTS", at: 5_000).isEmpty)
+    }
 }
