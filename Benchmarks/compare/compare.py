@@ -447,6 +447,68 @@ def remote_write(system, sextant, workdir, fleet_config, seconds):
     return result
 
 
+RULE_METRICS = 50          # recording rules, one per fleet metric family
+RULE_ALERTS = 10           # alerting rules, each firing for the 200s of one family on every target
+
+
+def write_rules(path):
+    """The benchmark's rule file: per-code request rates of every metric family, and alerts
+    with templated annotations that fire for a share of the fleet's series."""
+    with open(path, "w") as f:
+        f.write("groups:\n  - name: recording\n    rules:\n")
+        for m in range(RULE_METRICS):
+            f.write(f"      - record: fleet:requests:rate1m_{m}\n"
+                    f"        expr: sum by (job, code) (rate(fleet_requests_total_{m}[1m]))\n")
+        f.write("  - name: alerts\n    rules:\n")
+        for m in range(RULE_ALERTS):
+            f.write(f"      - alert: Busy{m}\n        expr: rate(fleet_requests_total_{m}{{code=\"200\"}}[1m]) > 0\n"
+                    "        labels: {severity: ticket}\n"
+                    "        annotations: {summary: '{{ $labels.instance }} {{ $labels.handler }} at {{ $value | humanize }}/s'}\n")
+
+
+def rule_evaluation(system, sextant, workdir, fleet_config, seconds, rules):
+    """CPU per second of a server scraping the fleet, with or without the rule file
+    evaluated every second; also the rule evaluations counted and failed meanwhile."""
+    data = os.path.join(workdir, f"rules-{system}")
+    shutil.rmtree(data, ignore_errors=True)
+    config = os.path.join(workdir, f"rules-{system}.yml")
+    with open(fleet_config) as f, open(config, "w") as out:
+        out.write(f.read().replace("global: {", "global: {evaluation_interval: 1s, ", 1))
+        if rules:
+            out.write(f"rule_files: [{rules}]\n")
+    server = Server(system, sextant, data, config, workdir)
+    server.start()
+    server.wait_ready()
+    time.sleep(20)                                   # start-up, scrapes to rate over, restore
+    prefix = "sextant" if system == "sextant" else "prometheus"
+    metrics = server.base + "/metrics"
+    c0, e0 = cpu_seconds(server.proc.pid), counter(metrics, f"{prefix}_rule_evaluations_total")
+    time.sleep(seconds)
+    c1, e1 = cpu_seconds(server.proc.pid), counter(metrics, f"{prefix}_rule_evaluations_total")
+    failed = counter(metrics, f"{prefix}_rule_evaluation_failures_total")
+    alerts = len(json.loads(http_get(server.base + "/api/v1/alerts")[1])["data"]["alerts"]) if rules else 0
+    server.stop()
+    shutil.rmtree(data, ignore_errors=True)
+    return {"cpu_per_second": (c1 - c0) / seconds, "rule_evaluations": e1 - e0, "failures": failed, "alerts": alerts}
+
+
+def rules_markdown(ru):
+    out = ["", f"### Rule evaluation ({ru['targets']} targets x {ru['series']} series scraped every second; "
+               f"{RULE_METRICS} recording and {RULE_ALERTS} alerting rules every second; {ru['seconds']} s each)", "",
+           "| | Sextant | Prometheus 2.42 | ratio |", "|---|---|---|---|"]
+    x = ru["results"]
+    def row(name, key, fmt="{:.3f}"):
+        a, b = x["sextant"][key], x["prometheus"][key]
+        q = ratio(a, b)
+        out.append(f"| {name} | {fmt.format(a)} | {fmt.format(b)} | {'' if q is None else f'{q:.2f}'} |")
+    row("CPU share of a core for the rules (with minus without)", "rule_cpu_per_second")
+    row("CPU ms per rule evaluation", "cpu_ms_per_rule_evaluation")
+    row("CPU µs per input series evaluated", "cpu_us_per_series")
+    row("rule evaluations per second", "rule_evaluations_per_second", "{:.1f}")
+    row("active alerts at the end", "alerts", "{:d}")
+    return "\n".join(out) + "\n"
+
+
 def remote_write_markdown(rw, ingestion=None):
     """The remote write table; with the same invocation's ingestion results, also each
     system's sending alone (its remote write run's CPU per million minus its scrape-only run's)."""
@@ -592,7 +654,7 @@ def main():
     ap.add_argument("--fleet-series", type=int, default=1000)
     ap.add_argument("--fleet-seconds", type=int, default=60)
     ap.add_argument("--command", default="Benchmarks/compare/compare.sh")
-    ap.add_argument("--skip", default="", help="comma-separated phases to skip: storage,ingestion,remote-write")
+    ap.add_argument("--skip", default="", help="comma-separated phases to skip: storage,ingestion,remote-write,rules")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     os.makedirs(a.out, exist_ok=True)
@@ -661,6 +723,37 @@ def main():
             receiver.wait()
             shutil.rmtree(receiver_data, ignore_errors=True)
 
+    if "rules" not in skip:
+        fleet_log = open(os.path.join(w, "fleet-rules.log"), "w")
+        fleet = subprocess.Popen([sys.executable, os.path.join(HERE, "fleet.py"), str(FLEET_BASE), str(a.fleet_targets),
+                                  str(a.fleet_series)], stdout=fleet_log, stderr=fleet_log)
+        try:
+            wait_until(lambda: "ready" in open(os.path.join(w, "fleet-rules.log")).read(), 300, "the fleet")
+            config = os.path.join(w, "fleet.yml")
+            write_config(config, a.fleet_targets)
+            rules = os.path.join(w, "bench-rules.yml")
+            write_rules(rules)
+            # Input series one round of both groups reads: 10 per target and family recorded,
+            # the 4 with code 200 per target and family alerted on.
+            series_per_evaluation = a.fleet_targets * (RULE_METRICS * 10 + RULE_ALERTS * 4)
+            results = {}
+            for s in ["sextant", "prometheus"]:
+                log(f"rules: {s}")
+                base = rule_evaluation(s, a.sextant, w, config, a.fleet_seconds, None)
+                with_rules = rule_evaluation(s, a.sextant, w, config, a.fleet_seconds, rules)
+                evaluations = with_rules["rule_evaluations"]
+                rule_cpu = max(0.0, with_rules["cpu_per_second"] - base["cpu_per_second"])
+                groups_per_second = evaluations / (RULE_METRICS + RULE_ALERTS) / a.fleet_seconds
+                results[s] = {"baseline": base, "with_rules": with_rules, "rule_cpu_per_second": rule_cpu,
+                              "rule_evaluations_per_second": evaluations / a.fleet_seconds,
+                              "cpu_ms_per_rule_evaluation": 1000 * rule_cpu * a.fleet_seconds / evaluations if evaluations else float("nan"),
+                              "cpu_us_per_series": 1e6 * rule_cpu / (groups_per_second * series_per_evaluation) if evaluations else float("nan"),
+                              "failures": with_rules["failures"], "alerts": with_rules["alerts"]}
+                log(f"{s}: {results[s]}")
+            r["rules"] = {"targets": a.fleet_targets, "series": a.fleet_series, "seconds": a.fleet_seconds, "results": results}
+        finally:
+            fleet.terminate()
+
     t = {}
     if "storage" in r:
         b = r["storage"]["bytes_per_sample"]
@@ -682,6 +775,11 @@ def main():
         t["remote write: CPU per sample sent at most Prometheus', nothing failed"] = (
             (x["sextant"]["cpu_seconds_per_million_samples_sent"] or 1e9) <= (x["prometheus"]["cpu_seconds_per_million_samples_sent"] or 0)
             and x["sextant"]["samples_failed"] == 0)
+    if "rules" in r:
+        x = r["rules"]["results"]
+        t["rules: CPU per rule evaluation at most Prometheus', no failures"] = (
+            x["sextant"]["cpu_ms_per_rule_evaluation"] <= x["prometheus"]["cpu_ms_per_rule_evaluation"]
+            and x["sextant"]["failures"] == 0)
     r["targets"] = t
 
     stamp = time.strftime("%Y-%m-%d")
@@ -689,12 +787,15 @@ def main():
         json.dump(r, f, indent=1)
     if "storage" in r and "ingestion" in r:
         md = markdown(r) + (remote_write_markdown(r["remote_write"], r.get("ingestion")) if "remote_write" in r else "")
+        md += rules_markdown(r["rules"]) if "rules" in r else ""
         with open(os.path.join(a.out, f"{stamp}.md"), "w") as f:
             f.write(md)
         print(md)
     else:
         if "remote_write" in r:
             print(remote_write_markdown(r["remote_write"], r.get("ingestion")))
+        if "rules" in r:
+            print(rules_markdown(r["rules"]))
         print(json.dumps(r, indent=1))
 
 

@@ -35,6 +35,7 @@ public final class RuleManager: Sendable {
     /// Whether groups were loaded once: only the first load's groups restore `for` state.
     let loadedOnce = Locked(false)
     let running = Locked<[Running]>([])
+    let updating = Locked(0)
     /// External labels and URL for alert templates, from the configuration.
     let context = Locked(AlertContext())
 
@@ -57,8 +58,15 @@ public final class RuleManager: Sendable {
     /// A group that is unchanged (same file, name, interval and rules) keeps running with its
     /// state; a changed group takes over the alerts and series of its rules that stayed (by
     /// kind, name and labels); the series of removed groups and rules get stale markers.
+    /// Updates run one at a time (a SIGHUP and a `POST /-/reload` may meet).
     public func update(files: [String], evaluationInterval: Int64,
                        context: AlertContext = AlertContext()) throws(RuleFileError) {
+        try updating.withLock { (_: inout Int) throws(RuleFileError) in
+            try replaceGroups(files: files, evaluationInterval: evaluationInterval, context: context)
+        }
+    }
+
+    private func replaceGroups(files: [String], evaluationInterval: Int64, context: AlertContext) throws(RuleFileError) {
         var loaded: [(String, RuleGroup)] = []
         for file in files {
             for group in try RuleFile.load(file).groups { loaded.append((file, group)) }
@@ -161,6 +169,7 @@ public final class RuleManager: Sendable {
             let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
             guard let at = Self.nextEvaluation(after: now, interval: group.interval, offset: offset) else { return }
             try? await Task.sleep(for: .milliseconds(at - now))
+            if Task.isCancelled { return }
             let (engine, storage, store, context) = (self.engine, self.storage, self.store, self.context.withLock { $0 })
             // Checked under the lock: a group a reload retired writes nothing after its stale markers.
             let policy = SendPolicy(resendDelay: options.resendDelay, interval: group.interval)
