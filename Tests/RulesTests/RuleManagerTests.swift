@@ -44,34 +44,41 @@ import TSDB
         #expect(manager.snapshot().isEmpty)
     }
 
-    /// An unchanged group keeps running (same object, same state); a changed or removed one
-    /// is replaced and its series get stale markers.
+    /// An unchanged group keeps running (same object, same state); a changed one is replaced,
+    /// taking over the series of its rules that stayed; a rule that went gets stale markers.
     @Test func reloadKeepsUnchangedGroupsAndRetiresTheRest() async throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/r.yml"
-        func write(_ expr: String) throws {
-            try "groups:\n  - name: a\n    rules:\n      - record: x\n        expr: vector(1)\n  - name: b\n    rules:\n      - record: y\n        expr: \(expr)\n"
+        func write(_ record: String, _ expr: String) throws {
+            try "groups:\n  - name: a\n    rules:\n      - record: x\n        expr: vector(1)\n  - name: b\n    rules:\n      - record: \(record)\n        expr: \(expr)\n"
                 .write(toFile: path, atomically: true, encoding: .utf8)
         }
-        try write("vector(2)")
+        func values(_ name: String) -> [Double] {
+            var set = head.querier(mint: 0, maxt: .max).select([.equal("__name__", name)], hints: nil)
+            var out: [Double] = []
+            while set.next() {
+                var it = set.at().makeIterator()
+                while it.next() { out.append(it.at().v) }
+            }
+            return out
+        }
+        try write("y", "vector(2)")
         let head = Head(options: HeadOptions(chunkSize: 16, stripeCount: 8))
         let manager = RuleManager(store: head, storage: head, logger: Logger(label: "test"))
         try manager.update(files: [path], evaluationInterval: 3_600_000)
         let before = manager.running.withLock { $0 }
         // Evaluate b once by hand so that it has a series to retire.
         before[1].evaluator.withLock { $0.evaluate(at: 1000, engine: Engine(), storage: head, store: head) }
-        try write("vector(3)")
+        try write("y", "vector(3)")
         try manager.update(files: [path], evaluationInterval: 3_600_000)
         let after = manager.running.withLock { $0 }
         #expect(after[0] === before[0] && after[1] !== before[1])
-        var set = head.querier(mint: 0, maxt: .max).select([.equal("__name__", "y")], hints: nil)
-        var values: [Double] = []
-        while set.next() {
-            var it = set.at().makeIterator()
-            while it.next() { values.append(it.at().v) }
-        }
-        #expect(values.count == 2 && values.first == 2 && values.last.map(isStaleMarker) == true)
+        #expect(values("y") == [2], "the changed rule's series was taken over, not marked stale")
+        try write("z", "vector(3)")
+        try manager.update(files: [path], evaluationInterval: 3_600_000)
+        let y = values("y")
+        #expect(y.count == 2 && y.first == 2 && y.last.map(isStaleMarker) == true)
         await manager.stop()
     }
 }
