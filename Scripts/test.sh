@@ -56,21 +56,21 @@ install_missing() {
 # for them (the remote write ones through minute-long outages), and the stress test and the
 # hostile load test (16 clients each).
 apart='AlertmanagerTests|ProcessTests|PromtoolTests|DefaultServeTests|RemoteProtocolTests|RemoteWriteSendTests'
-swift test --filter '^(TSDBTests|PromQLTests|ScrapeTests|RemoteTests|RulesTests|CLITests)\.' --skip "$apart"
+swift test --filter '^(TSDBTests|PromQLTests|ScrapeTests|RemoteTests|RulesTests|AlertingTests|CLITests)\.' --skip "$apart"
 swift test --skip-build --filter '^ServerTests\.' --skip "$apart" --skip StressTests --skip HostileLoadTests
 swift test --skip-build --filter "$apart"
 swift test --skip-build --filter StressTests
 swift test --skip-build --filter HostileLoadTests
 
 # The concurrency paths under ThreadSanitizer: the storage engine's suites, the PromQL engine,
-# the remote write queues (shards, channels, progress), the HTTP API, and the stress test (scaled to TSan's speed: fewer series, longer blocks).
+# the remote write queues (shards, channels, progress), rules and the alert notifier, the HTTP API, and the stress test (scaled to TSan's speed: fewer series, longer blocks).
 # -DSEXTANT_TSAN makes `Locked` use a lock ThreadSanitizer can see (Sources/Storage/Concurrency/
 # Locked.swift); halt_on_error turns any report into a failure. Tests that start the sextant
 # binary as a child process stay out: under TSan it starts too slowly for their timeouts. The
 # engine suites and the server suites run apart, as above.
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"
 tsan=(--sanitize=thread --scratch-path .build-tsan -Xswiftc -DSEXTANT_TSAN)
-swift test "${tsan[@]}" --filter '^TSDBTests\.|^PromQLTests\.(EngineTests|ParserTests)/|^RemoteTests\.|^RulesTests\.'
+swift test "${tsan[@]}" --filter '^TSDBTests\.|^PromQLTests\.(EngineTests|ParserTests)/|^RemoteTests\.|^RulesTests\.|^AlertingTests\.'
 swift test "${tsan[@]}" --skip-build --filter '^ServerTests\.(APITests|TargetsAPITests|StatusTests|AdminTests|QueryLimiterTests|HostileQueryTests|RemoteWriteQueueTests)/'
 SEXTANT_STRESS_SECONDS=20 SEXTANT_STRESS_SERIES=50 SEXTANT_STRESS_BLOCK_SECONDS=60 \
 swift test "${tsan[@]}" --skip-build --filter StressTests

@@ -4,7 +4,7 @@ import Foundation
 /// float64 (`shortest`), the float verbs with flags (`format`), `fmt.Sprintf`/`Sprint`/`Sprintln`
 /// over template values, and `strconv.Quote`. Ported from Go 1.19's fmt/print.go, fmt/format.go
 /// and strconv/ftoa.go, and checked against promtool 2.42.
-enum GoFormat {
+public enum GoFormat {
     /// fmt's flags for one verb.
     struct Flags: OptionSet, Sendable, Hashable {
         let rawValue: UInt8
@@ -84,7 +84,7 @@ private extension TemplateValue {
 extension GoFormat {
     /// Go's `strconv.FormatFloat(v, fmt, prec, 64)` for fmt `e E f g G x X b`; prec -1 is the
     /// shortest representation.
-    static func strconvFloat(_ v: Double, _ fmt: Unicode.Scalar, _ prec: Int) -> String {
+    public static func strconvFloat(_ v: Double, _ fmt: Unicode.Scalar, _ prec: Int) -> String {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v < 0 ? "-Inf" : "+Inf" }
         switch fmt {

@@ -161,26 +161,8 @@ struct RFC3339 {
         return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 
-    /// A value as Go's `strconv.FormatFloat(v, 'e', -1, 64)` (`1e+00`, `2.5e-01`): the
-    /// shortest digits that read back, one before the point.
-    static func goExponent(_ v: Double) -> String {
-        if v.isNaN { return "NaN" }
-        if v.isInfinite { return v < 0 ? "-Inf" : "+Inf" }
-        let sign = v.sign == .minus ? "-" : ""
-        if v == 0 { return sign + "0e+00" }
-        var text = "\(abs(v))"                      // shortest round trip: 0.3, 1.0, 1e-05, 1.25e+16
-        var exponent = 0
-        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            exponent = Int(text[text.index(after: e)...]) ?? 0
-            text = String(text[..<e])
-        }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        var digits = String(parts[0]) + (parts.count > 1 ? String(parts[1]) : "")
-        var point = parts[0].count
-        while digits.hasPrefix("0") && digits.count > 1 { digits.removeFirst(); point -= 1 }
-        while digits.hasSuffix("0") && digits.count > 1 { digits.removeLast() }
-        let e = exponent + point - 1
-        let mantissa = digits.count > 1 ? digits.prefix(1) + "." + digits.dropFirst() : digits
-        return "\(sign)\(mantissa)e\(e < 0 ? "-" : "+")\(abs(e) < 10 ? "0" : "")\(abs(e))"
-    }
+    /// A value as Go's `strconv.FormatFloat(v, 'e', -1, 64)` (`1e+00`, `2.5e-01`), as
+    /// Prometheus writes alert values.
+    static func goExponent(_ v: Double) -> String { GoFormat.strconvFloat(v, "e", -1) }
+
 }
