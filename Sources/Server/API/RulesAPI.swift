@@ -164,5 +164,4 @@ struct RFC3339 {
     /// A value as Go's `strconv.FormatFloat(v, 'e', -1, 64)` (`1e+00`, `2.5e-01`), as
     /// Prometheus writes alert values.
     static func goExponent(_ v: Double) -> String { GoFormat.strconvFloat(v, "e", -1) }
-
 }
