@@ -61,10 +61,11 @@ let package = Package(
         // The exposition formats (Prometheus text, OpenMetrics, import lines): parsers and the
         // series-text cache, free of networking, so fuzzers and importers link only these.
         .target(name: "Exposition", dependencies: ["Storage"], swiftSettings: strictSettings),
-        // Recording and alerting rules: rule files (so far: parsing and checking them).
+        // Recording and alerting rules: rule files, evaluation, templates, and promtool's rule
+        // unit tests (which run on a TSDB head of their own).
         .target(
             name: "Rules",
-            dependencies: ["Storage", "PromQL", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Storage", "PromQL", "TSDB", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Sending alerts to Alertmanagers: discovery of them, the queue, the HTTP POSTs.

@@ -8,6 +8,6 @@ struct Sextant: AsyncParsableCommand {
         commandName: "sextant",
         abstract: "A Prometheus-compatible metrics store and query server.",
         version: BuildInfo.current.versionLine,
-        subcommands: [Serve.self, Query.self, Import.self, Inspect.self, Bench.self, Check.self]
+        subcommands: [Serve.self, Query.self, Import.self, Inspect.self, Bench.self, Check.self, TestCommand.self]
     )
 }

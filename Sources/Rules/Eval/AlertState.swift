@@ -110,7 +110,8 @@ struct AlertTracker: Sendable {
                             environment: TemplateEnvironment) -> (Labels, [(name: String, value: String)]) {
         func expand(_ templates: [AlertTemplate], _ i: Int, _ raw: String) -> String {
             guard i < templates.count else { return raw }
-            return templates[i].expand(labels: s.labels, value: s.v, externalLabels: context.externalLabels, in: environment)
+            return templates[i].expand(labels: s.labels, value: s.v, externalLabels: context.externalLabels,
+                                       externalURL: context.externalURL, in: environment)
         }
         var l = s.labels.removing([Labels.metricName])
         for (i, extra) in rule.labels.enumerated() {

@@ -74,7 +74,7 @@ public struct GroupEvaluator: Sendable {
     /// With `sending`, alerts due to be notified are collected in `outbox` (see `takeOutbox`).
     public mutating func evaluate(at t: Int64, engine: Engine, storage: any Queryable, store: any Appendable,
                                   context: AlertContext = AlertContext(), sending: SendPolicy? = nil) {
-        let environment = TemplateEnvironment(externalURL: context.externalURL) { expr in
+        let environment = TemplateEnvironment(externalURL: context.urlFunctions ? context.externalURL : nil) { expr in
             try Self.templateQuery(expr, at: t, engine: engine, storage: storage)
         }
         let groupStarted = ContinuousClock.now
@@ -110,11 +110,14 @@ public struct GroupEvaluator: Sendable {
                 continue
             }
             let app = store.makeAppender()
-            refusedSamples += outputs[i].write(samples, at: t, to: app)
+            let written = outputs[i].write(samples, at: t, to: app)
+            refusedSamples += written.refused
             do {
                 try app.commit()
-                health[i].status = .ok
-                health[i].lastError = nil
+                // As Prometheus: a sample the store refused (a duplicate with another value,
+                // out of order) is the rule's last error, though the evaluation did not fail.
+                health[i].status = written.error == nil ? .ok : .err
+                health[i].lastError = written.error?.description
             } catch {
                 fail(i, "writing the rule's samples: \(error)")
             }

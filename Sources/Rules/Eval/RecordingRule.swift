@@ -14,7 +14,7 @@ extension QueryValue {
         switch self {
         case .vector(let v): v
         case .scalar(let t, let v): [InstantSample(labels: .empty, t: t, v: v)]
-        default: throw RuleEvaluationError("rule result is not a vector or scalar: \(resultType)")
+        default: throw RuleEvaluationError("rule result is not a vector or scalar")
         }
     }
 }

@@ -17,8 +17,9 @@ public struct AlertTemplate: Sendable {
         template = source.contains("{{") ? try Template(Self.header + source, name: "__alert_" + alertName) : nil
     }
 
-    /// The text for one alert: `labels` and `value` are the rule result's sample.
-    public func expand(labels: Labels, value: Double, externalLabels: Labels,
+    /// The text for one alert: `labels` and `value` are the rule result's sample;
+    /// `$externalURL` is `externalURL` when given, else the environment's.
+    public func expand(labels: Labels, value: Double, externalLabels: Labels, externalURL: String? = nil,
                        in environment: TemplateEnvironment) -> String {
         guard let template else { return source }
         let data = TemplateValue.record(
@@ -26,7 +27,7 @@ public struct AlertTemplate: Sendable {
             fields: [
                 ("Labels", .labels(labels.map { ($0.name, $0.value) })),
                 ("ExternalLabels", .labels(externalLabels.map { ($0.name, $0.value) })),
-                ("ExternalURL", .string(environment.externalURL ?? "")),
+                ("ExternalURL", .string(externalURL ?? environment.externalURL ?? "")),
                 ("Value", .float(value)),
             ])
         do {
@@ -41,9 +42,14 @@ public struct AlertTemplate: Sendable {
 public struct AlertContext: Sendable {
     public var externalLabels: Labels
     public var externalURL: String?
+    /// Whether the template functions `externalURL` and `pathPrefix` see `externalURL` too.
+    /// promtool's rule unit tests give the test's external_url to `$externalURL` only: there
+    /// those functions fail.
+    public var urlFunctions: Bool
 
-    public init(externalLabels: Labels = .empty, externalURL: String? = nil) {
+    public init(externalLabels: Labels = .empty, externalURL: String? = nil, urlFunctions: Bool = true) {
         self.externalLabels = externalLabels
         self.externalURL = externalURL
+        self.urlFunctions = urlFunctions
     }
 }
