@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Exposition", targets: ["Exposition"]),
         .library(name: "Scrape", targets: ["Scrape"]),
         .library(name: "Remote", targets: ["Remote"]),
+        .library(name: "Rules", targets: ["Rules"]),
         .library(name: "Server", targets: ["Server"]),
         // Generated scrape-like data, for the benchmarks (Benchmarks/Package.swift) and tests.
         .library(name: "Workloads", targets: ["Workloads"]),

@@ -20,6 +20,7 @@ let fuzzTargets: [(name: String, libraries: [String])] = [
     ("FuzzChunk", ["TSDB"]),
     ("FuzzBlockIndex", ["TSDB"]),
     ("FuzzRemoteProtocol", ["Remote", "TSDB", "Storage"]),
+    ("FuzzRules", ["Rules", "Storage"]),
     // Not a fuzzer: writes the binary seed corpora (WAL, chunks, block index); see
     // Fuzz/README.md.
     ("FuzzSeeds", ["TSDB", "Remote"]),

@@ -777,6 +777,13 @@ import TestSupport
         }
     }
 
+    /// Omitted slots count against the limit too when values are listed one by one (found
+    /// by FuzzRules: `_x100000000000` padded ten million nils, then one more value).
+    @Test func listedValuesStayWithinTheLimit() {
+        #expect(throws: SeriesNotationError.self) { try SeriesNotation.values("1 _x100000000000 2") }
+        #expect((try? SeriesNotation.values("1 _x2 2"))?.count == 4)
+    }
+
     @Test func readsTestFilesStrictly() throws {
         let file = try RuleTestFile.parse("""
             rule_files: [a.yml, "b/*.yml"]

@@ -44,6 +44,9 @@ public enum SeriesNotation {
     public static func values(_ values: String) throws(SeriesNotationError) -> [Double?] {
         var budget = maxSamples
         let description = try parseSeries("x " + values, budget: &budget)
+        guard description.slots <= Int64(maxSamples) else {
+            throw SeriesNotationError(offset: 2, message: "more than \(maxSamples) values, omitted ones included")
+        }
         var out: [Double?] = []
         var slot: Int64 = 0
         for s in description.samples {
