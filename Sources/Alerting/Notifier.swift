@@ -11,13 +11,18 @@ import Synchronization
 /// they lack and go through `alert_relabel_configs`, wait in a bounded queue (the oldest
 /// dropped when it is full), and leave in batches of at most 64, each POSTed at once to every
 /// Alertmanager of every configured set. A batch counts as sent when one Alertmanager took
-/// it; there is no retry (the rules re-send firing alerts every resend delay).
+/// it; one that none took is tried again a few times with growing pauses (Prometheus does not
+/// retry; the rules also re-send firing alerts every resend delay), then dropped.
 public final class Notifier: Sendable {
     public struct Options: Sendable {
         /// `--alertmanager.notification-queue-capacity`.
         public var capacity = 10_000
         public var maxBatch = 64
         public var userAgent = "Sextant"
+        /// A batch no Alertmanager took is sent again this many times, after `retryBackoff`,
+        /// then twice that, and so on, before it is dropped.
+        public var retries = 3
+        public var retryBackoff: Duration = .milliseconds(500)
 
         public init() {}
     }
@@ -58,6 +63,7 @@ public final class Notifier: Sendable {
         var sent: [String: Int] = [:]
         var errors: [String: Int] = [:]
         var latency: [String: (sum: Double, count: Int)] = [:]
+        var retries = 0
     }
 
     let options: Options
@@ -140,17 +146,29 @@ public final class Notifier: Sendable {
         while !Task.isCancelled {
             let (batch, sets) = state.withLock { s in (s.queue.take(options.maxBatch), s.sets) }
             guard !batch.isEmpty else { return }
-            var delivered = false
-            await withTaskGroup(of: Bool.self) { group in
-                for set in sets {
-                    let body = AlertPayload.encode(batch, apiVersion: set.config.apiVersion)
-                    for url in set.urls() {
-                        group.addTask { await self.post(body, count: batch.count, to: url, in: set) }
-                    }
-                }
-                for await ok in group where ok { delivered = true }
+            var delivered = await deliver(batch, to: sets), pause = options.retryBackoff
+            for _ in 0..<options.retries where !delivered && !Task.isCancelled && sets.contains(where: { !$0.urls().isEmpty }) {
+                state.withLock { $0.retries += 1 }
+                try? await Task.sleep(for: pause)
+                pause *= 2
+                delivered = await deliver(batch, to: sets)
             }
             if !delivered { state.withLock { $0.queue.countDropped(batch.count) } }
+        }
+    }
+
+    /// POSTs `batch` to every Alertmanager at once; true when one took it.
+    private func deliver(_ batch: [AlertNotification], to sets: [AlertmanagerSet]) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            for set in sets {
+                let body = AlertPayload.encode(batch, apiVersion: set.config.apiVersion)
+                for url in set.urls() {
+                    group.addTask { await self.post(body, count: batch.count, to: url, in: set) }
+                }
+            }
+            var delivered = false
+            for await ok in group where ok { delivered = true }
+            return delivered
         }
     }
 

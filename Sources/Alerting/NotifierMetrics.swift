@@ -6,15 +6,18 @@ extension Notifier {
     /// per Alertmanager alerts delivered, failed POSTs and POST latency.
     public func renderMetrics() -> String {
         let urls = alertmanagers().active
-        let s = state.withLock { s in (length: s.queue.items.count, dropped: s.queue.dropped, sent: s.sent, errors: s.errors, latency: s.latency) }
+        let s = state.withLock { s in
+            (length: s.queue.items.count, dropped: s.queue.dropped, sent: s.sent, errors: s.errors, latency: s.latency, retries: s.retries)
+        }
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ value: String) {
             out += "# HELP sextant_notifications_\(name) \(help)\n# TYPE sextant_notifications_\(name) \(type)\nsextant_notifications_\(name) \(value)\n"
         }
         metric("queue_length", "gauge", "Alerts waiting to be sent.", "\(s.length)")
         metric("queue_capacity", "gauge", "Most alerts the queue holds.", "\(options.capacity)")
-        metric("dropped_total", "counter", "Alerts dropped: queue full, relabeled away by nothing, or no Alertmanager took them.", "\(s.dropped)")
+        metric("dropped_total", "counter", "Alerts dropped: the queue was full, or no Alertmanager took them.", "\(s.dropped)")
         metric("alertmanagers_discovered", "gauge", "Alertmanagers in use.", "\(urls.count)")
+        metric("retries_total", "counter", "Batches sent again after no Alertmanager took them.", "\(s.retries)")
         let known = Set(urls).union(s.sent.keys).union(s.errors.keys).sorted()
         func family(_ name: String, _ type: String, _ help: String, _ value: (String) -> String) {
             out += "# HELP sextant_notifications_\(name) \(help)\n# TYPE sextant_notifications_\(name) \(type)\n"

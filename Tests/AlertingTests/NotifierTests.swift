@@ -118,4 +118,50 @@ import TestSupport
         await notifier.stop()
         _ = await am.terminate()
     }
+
+    /// An Alertmanager behind basic auth (its web configuration) takes alerts from a set with
+    /// the credentials, found through file discovery; a set without them fails, is retried
+    /// and its batch dropped.
+    @Test(.enabled(if: AlertmanagerProcess.isInstalled))
+    func credentialsFileDiscoveryAndRetries() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let am = try AlertmanagerProcess(basicAuth: true)
+        try await am.waitAnswering()
+        try #"[{"targets": ["127.0.0.1:\#(am.port)"], "labels": {"dc": "x"}}]"#
+            .write(toFile: dir + "/am.json", atomically: true, encoding: .utf8)
+        let config = try PrometheusConfig.parse("""
+            alerting:
+              alertmanagers:
+                - file_sd_configs: [{files: ['\(dir)/*.json'], refresh_interval: 1s}]
+                  basic_auth: {username: \(AlertmanagerProcess.basicAuthUser), password: \(AlertmanagerProcess.basicAuthPassword)}
+            """)
+        #expect(config.alerting.alertmanagers[0].alertmanagers().active == ["http://127.0.0.1:\(am.port)/api/v2/alerts"])
+        var options = Notifier.Options()
+        options.retryBackoff = .milliseconds(10)
+        let notifier = Notifier(options: options, logger: Logger(label: "test"))
+        notifier.apply(config.alerting, externalLabels: .empty)
+        notifier.start()
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        notifier.send([Self.alert("WithCredentials", startsAt: now, endsAt: now + 240_000)])
+        let listed = await eventually(20, every: .milliseconds(200)) {
+            ((try? await am.alerts()) ?? []).contains { ($0["labels"] as? [String: String])?["alertname"] == "WithCredentials" }
+        }
+        #expect(listed)
+
+        var bare = config.alerting
+        bare.alertmanagers[0].http = HTTPClientSettings()
+        notifier.apply(bare, externalLabels: .empty)
+        notifier.send([Self.alert("WithoutCredentials", startsAt: now, endsAt: now + 240_000)])
+        let url = "http://127.0.0.1:\(am.port)/api/v2/alerts"
+        let failed = await eventually(20, every: .milliseconds(100)) {
+            let m = notifier.renderMetrics()
+            return m.contains("sextant_notifications_dropped_total 1\n") && m.contains("sextant_notifications_errors_total{alertmanager=\"\(url)\"} 4\n")
+        }
+        #expect(failed, "\(notifier.renderMetrics())")
+        #expect(notifier.renderMetrics().contains("sextant_notifications_retries_total 3\n"))
+        #expect(!((try? await am.alerts()) ?? []).contains { ($0["labels"] as? [String: String])?["alertname"] == "WithoutCredentials" })
+        await notifier.stop()
+        _ = await am.terminate()
+    }
 }

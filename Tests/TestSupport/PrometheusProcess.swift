@@ -72,18 +72,45 @@ public final class AlertmanagerProcess: PeerProcess, @unchecked Sendable {
     public static let binary = "/usr/bin/prometheus-alertmanager"
     public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: binary) }
 
-    public init(port: Int = freePort()) throws {
+    /// The user and password of `basicAuth` (`s3cret`, bcrypt cost 4 as Alertmanager's web
+    /// configuration wants it).
+    public static let basicAuthUser = "sextant"
+    public static let basicAuthPassword = "s3cret"
+    static let basicAuthHash = "$2b$04$QSkAoQyAPQHPINBwIQnSi.2Y7cuIN3NEeOPYKtT3gdEH0t0vRnLYS"
+    let basicAuth: Bool
+
+    /// With `basicAuth`, every request needs `basicAuthUser` and `basicAuthPassword`.
+    public init(port: Int = freePort(), basicAuth: Bool = false) throws {
+        self.basicAuth = basicAuth
         try super.init(binary: Self.binary, port: port, directory: nil, readyPath: "/-/ready") { dir in
             try? "route:\n  receiver: default\n  group_wait: 1s\nreceivers:\n  - name: default\n"
                 .write(toFile: dir + "/am.yml", atomically: true, encoding: .utf8)
+            var web: [String] = []
+            if basicAuth {
+                try? "basic_auth_users:\n  \(Self.basicAuthUser): \(Self.basicAuthHash)\n"
+                    .write(toFile: dir + "/web.yml", atomically: true, encoding: .utf8)
+                web = ["--web.config.file=\(dir)/web.yml"]
+            }
             return ["--config.file=\(dir)/am.yml", "--storage.path=\(dir)/data", "--web.listen-address=127.0.0.1:\(port)",
-                    "--cluster.listen-address=", "--log.level=warn"]
+                    "--cluster.listen-address=", "--log.level=warn"] + web
         }
+    }
+
+    /// Waits until the API answers (with basic auth, `/-/ready` answers 401 to everyone else).
+    public func waitAnswering(timeout: Double = 60) async throws {
+        guard basicAuth else { return try await waitReady(timeout: timeout) }
+        let answering = await eventually(timeout, every: .milliseconds(100)) { [self] in (try? await alerts()) != nil }
+        guard answering else { throw ServerProcessError.notReady("prometheus-alertmanager", seconds: timeout) }
     }
 
     /// The alerts Alertmanager holds now (`GET /api/v2/alerts`; resolved ones are not listed).
     public func alerts() async throws -> [[String: Any]] {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: url + "/api/v2/alerts")!)
+        var request = URLRequest(url: URL(string: url + "/api/v2/alerts")!)
+        if basicAuth {
+            let token = Data("\(Self.basicAuthUser):\(Self.basicAuthPassword)".utf8).base64EncodedString()
+            request.setValue("Basic " + token, forHTTPHeaderField: "Authorization")
+        }
+        let (data, _) = try await URLSession.shared.data(for: request)
         return try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
     }
 }
