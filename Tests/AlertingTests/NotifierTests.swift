@@ -164,4 +164,48 @@ import TestSupport
         await notifier.stop()
         _ = await am.terminate()
     }
+
+    /// An Alertmanager answering HTTPS only: a set with `scheme: https` and the certificate's
+    /// CA delivers; one that does not trust the certificate fails.
+    @Test(.enabled(if: AlertmanagerProcess.isInstalled))
+    func tlsToAlertmanager() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await makeSelfSignedCertificate(in: dir)
+        let am = try AlertmanagerProcess(tls: dir)
+        func notifier(trusting: Bool) throws -> Notifier {
+            let config = try PrometheusConfig.parse("""
+                alerting:
+                  alertmanagers:
+                    - scheme: https
+                      static_configs: [{targets: ['127.0.0.1:\(am.port)']}]
+                      \(trusting ? "tls_config: {ca_file: \(dir)/cert.pem}" : "")
+                """)
+            var options = Notifier.Options()
+            options.retries = 0
+            let n = Notifier(options: options, logger: Logger(label: "test"))
+            n.apply(config.alerting, externalLabels: .empty)
+            n.start()
+            return n
+        }
+        let url = "https://127.0.0.1:\(am.port)/api/v2/alerts"
+        let trusted = try notifier(trusting: true), untrusted = try notifier(trusting: false)
+        // Sent until Alertmanager is up and takes one.
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let delivered = await eventually(30, every: .milliseconds(300)) {
+            trusted.send([Self.alert("Secure", startsAt: now, endsAt: now + 240_000)])
+            return trusted.renderMetrics().contains("sextant_notifications_sent_total{alertmanager=\"\(url)\"} ")
+                && !trusted.renderMetrics().contains("sextant_notifications_sent_total{alertmanager=\"\(url)\"} 0\n")
+        }
+        #expect(delivered, "\(trusted.renderMetrics())")
+        untrusted.send([Self.alert("Insecure", startsAt: now, endsAt: now + 240_000)])
+        let refused = await eventually(20, every: .milliseconds(100)) {
+            untrusted.renderMetrics().contains("sextant_notifications_errors_total{alertmanager=\"\(url)\"} 1\n")
+        }
+        #expect(refused, "\(untrusted.renderMetrics())")
+        #expect(untrusted.renderMetrics().contains("sextant_notifications_sent_total{alertmanager=\"\(url)\"} 0\n"))
+        await trusted.stop()
+        await untrusted.stop()
+        _ = await am.terminate()
+    }
 }

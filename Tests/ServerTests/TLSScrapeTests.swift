@@ -83,13 +83,3 @@ extension TLSScrapeTests {
         await manager.shutdown()
     }
 }
-
-/// Writes `key.pem` and `cert.pem` (self-signed, for 127.0.0.1, valid a day) into `dir` with
-/// openssl.
-func makeSelfSignedCertificate(in dir: String) async throws {
-    let openssl = try await runProcess("/usr/bin/openssl", [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
-        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-    ])
-    try #require(openssl.status == 0, "openssl could not make a certificate: \(openssl.stderr)")
-}

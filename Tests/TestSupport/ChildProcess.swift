@@ -125,3 +125,19 @@ public func temporaryDirectory(_ name: String = #function) -> String {
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
 }
+
+/// Writes `key.pem` and `cert.pem` (self-signed, for 127.0.0.1, valid a day) into `dir` with
+/// openssl.
+public func makeSelfSignedCertificate(in dir: String) async throws {
+    let openssl = try await runProcess("/usr/bin/openssl", [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    ])
+    guard openssl.status == 0 else { throw CertificateError(message: openssl.stderr) }
+}
+
+/// openssl could not make a certificate.
+public struct CertificateError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { "openssl could not make a certificate: \(message)" }
+}

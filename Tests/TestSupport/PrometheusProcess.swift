@@ -79,20 +79,22 @@ public final class AlertmanagerProcess: PeerProcess, @unchecked Sendable {
     static let basicAuthHash = "$2b$04$QSkAoQyAPQHPINBwIQnSi.2Y7cuIN3NEeOPYKtT3gdEH0t0vRnLYS"
     let basicAuth: Bool
 
-    /// With `basicAuth`, every request needs `basicAuthUser` and `basicAuthPassword`.
-    public init(port: Int = freePort(), basicAuth: Bool = false) throws {
+    /// With `basicAuth`, every request needs `basicAuthUser` and `basicAuthPassword`; with
+    /// `tls`, a directory holding `cert.pem` and `key.pem`, it answers HTTPS only.
+    public init(port: Int = freePort(), basicAuth: Bool = false, tls: String? = nil) throws {
         self.basicAuth = basicAuth
         try super.init(binary: Self.binary, port: port, directory: nil, readyPath: "/-/ready") { dir in
             try? "route:\n  receiver: default\n  group_wait: 1s\nreceivers:\n  - name: default\n"
                 .write(toFile: dir + "/am.yml", atomically: true, encoding: .utf8)
-            var web: [String] = []
-            if basicAuth {
-                try? "basic_auth_users:\n  \(Self.basicAuthUser): \(Self.basicAuthHash)\n"
-                    .write(toFile: dir + "/web.yml", atomically: true, encoding: .utf8)
-                web = ["--web.config.file=\(dir)/web.yml"]
+            var web = "", flags: [String] = []
+            if basicAuth { web += "basic_auth_users:\n  \(Self.basicAuthUser): \(Self.basicAuthHash)\n" }
+            if let tls { web += "tls_server_config:\n  cert_file: \(tls)/cert.pem\n  key_file: \(tls)/key.pem\n" }
+            if !web.isEmpty {
+                try? web.write(toFile: dir + "/web.yml", atomically: true, encoding: .utf8)
+                flags = ["--web.config.file=\(dir)/web.yml"]
             }
             return ["--config.file=\(dir)/am.yml", "--storage.path=\(dir)/data", "--web.listen-address=127.0.0.1:\(port)",
-                    "--cluster.listen-address=", "--log.level=warn"] + web
+                    "--cluster.listen-address=", "--log.level=warn"] + flags
         }
     }
 
