@@ -99,6 +99,9 @@ import TestSupport
             ("{{ break }}", "template: __alert_A:1: {{break}} outside {{range}}"),
             ("{{ define \"x\" }}{{ end }}", "template: __alert_A:1: {{define}} is not supported in Sextant's templates"),
             ("{{ .x", "template: __alert_A:1: unclosed action"),
+            (String(repeating: "{{ if 1 }}", count: 101), "template: __alert_A:1: nested deeper than 100 levels"),
+            ("{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}",
+             "template: __alert_A:1: nested deeper than 100 levels"),
         ] {
             do {
                 _ = try AlertTemplate(text, alertName: "A")

@@ -41,7 +41,7 @@ public struct SendPolicy: Sendable {
 extension AlertTracker {
     /// The alerts to notify at `t` (firing ones due again, resolved ones not yet sent as
     /// resolved), marked as sent.
-    mutating func notifications(at t: Int64, policy: SendPolicy, rule: Rule, generatorURL: String) -> [AlertNotification] {
+    mutating func notifications(at t: Int64, policy: SendPolicy, generatorURL: String) -> [AlertNotification] {
         var out: [AlertNotification] = []
         for (l, var a) in active where a.state != .pending {
             let resolvedSinceSent = a.resolvedAt.map { r in a.lastSentAt.map { r > $0 } ?? true } ?? false

@@ -123,7 +123,7 @@ public struct GroupEvaluator: Sendable {
             }
             if let sending, trackers[i] != nil {
                 let link = (context.externalURL ?? "") + "/graph?g0.expr=" + TemplateFunctions.queryEscape(rule.expr) + "&g0.tab=1"
-                outbox += trackers[i]?.notifications(at: t, policy: sending, rule: rule, generatorURL: link) ?? []
+                outbox += trackers[i]?.notifications(at: t, policy: sending, generatorURL: link) ?? []
             }
         }
     }

@@ -10,6 +10,10 @@ struct TemplateParser {
     /// Declared variables, innermost scope last.
     var scopes: [[String]] = [["$"]]
     var loops = 0
+    /// Blocks and parentheses open around the current position: parsing and running recurse
+    /// once per level, so a hostile rule file cannot nest deep enough to overflow the stack.
+    var depth = 0
+    static let maxDepth = 100
 
     init(name: String, text: String, functions: Set<String>) {
         self.name = name
@@ -69,8 +73,9 @@ struct TemplateParser {
     /// nest another branch in it).
     private mutating func branch(_ kind: BranchKind, _ tokens: ArraySlice<TemplateToken>,
                                  pos: Int) throws(TemplateError) -> TemplateNode {
+        try enter(pos)
         scopes.append([])
-        defer { scopes.removeLast() }
+        defer { scopes.removeLast(); depth -= 1 }
         let p = try pipeline(tokens, pos: pos, declares: true, ranging: kind == .rangeLoop)
         if kind == .rangeLoop { loops += 1 }
         let (body, end) = try list()
@@ -89,6 +94,11 @@ struct TemplateParser {
         guard let close else { throw failure(text.count, "unexpected EOF") }
         guard close.word == "end", close.rest.isEmpty else { throw failure(close.pos, "expected end; found {{\(close.word)}}") }
         return .branch(kind, p, body: body, otherwise: otherwise)
+    }
+
+    private mutating func enter(_ pos: Int) throws(TemplateError) {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw failure(pos, "nested deeper than \(Self.maxDepth) levels") }
     }
 
     // MARK: pipelines
@@ -178,6 +188,8 @@ struct TemplateParser {
                 base = .function(w, pos: token.pos)
             }
         case .leftParen:
+            try enter(token.pos)
+            defer { depth -= 1 }
             var p = TemplatePipeline(pos: token.pos)
             p.commands = try commands(t, &j, pos: token.pos)
             guard j < t.endIndex, t[j].kind == .rightParen else { throw failure(token.pos, "unclosed left paren") }
